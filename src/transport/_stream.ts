@@ -164,14 +164,14 @@ export class StreamConnection implements Connection, Disposable {
 export class StreamListener<C extends Deno.Conn> implements Listener, Disposable {
   readonly endpoint: string;
   #listener: Deno.Listener<C>;
-  #wrap: (conn: C) => Connection;
+  #wrap: (conn: C) => StreamConnection;
   #onClose: () => void;
   #closed = false;
 
   constructor(
     listener: Deno.Listener<C>,
     endpoint: string,
-    wrap: (conn: C) => Connection,
+    wrap: (conn: C) => StreamConnection,
     onClose: () => void = () => {},
   ) {
     this.#listener = listener;
@@ -180,7 +180,7 @@ export class StreamListener<C extends Deno.Conn> implements Listener, Disposable
     this.#onClose = onClose;
   }
 
-  async accept(): Promise<Connection | null> {
+  async accept(): Promise<StreamConnection | null> {
     while (!this.#closed) {
       let conn: C;
       try {

@@ -144,7 +144,7 @@ class InprocListener implements Listener, Disposable {
   readonly endpoint: string;
   readonly #name: string;
   #backlog: InprocConnection[] = [];
-  #accepting: ((conn: Connection | null) => void)[] = [];
+  #accepting: ((conn: InprocConnection | null) => void)[] = [];
   #closed = false;
 
   constructor(name: string) {
@@ -152,7 +152,7 @@ class InprocListener implements Listener, Disposable {
     this.endpoint = `inproc://${name}`;
   }
 
-  accept(): Promise<Connection | null> {
+  accept(): Promise<(Connection & Disposable) | null> {
     if (this.#closed) return Promise.resolve(null);
     const conn = this.#backlog.shift();
     if (conn !== undefined) return Promise.resolve(conn);
@@ -217,7 +217,7 @@ export class InprocTransport implements Transport {
    * @returns The listener; its `endpoint` is `inproc://name`.
    * @throws {ZmqError} `EADDRINUSE` if the name is already bound.
    */
-  listen(endpoint: Endpoint): Promise<Listener> {
+  listen(endpoint: Endpoint): Promise<Listener & Disposable> {
     let name: string;
     try {
       name = checkInproc(endpoint).name;
@@ -246,7 +246,7 @@ export class InprocTransport implements Transport {
    * @param options `signal` aborts the wait; the promise then rejects with its reason.
    * @returns The connection.
    */
-  connect(endpoint: Endpoint, options?: ConnectOptions): Promise<Connection> {
+  connect(endpoint: Endpoint, options?: ConnectOptions): Promise<Connection & Disposable> {
     const signal = options?.signal;
     let name: string;
     try {

@@ -50,7 +50,7 @@ export class IpcTransport implements Transport {
    * @throws {ZmqError} `EADDRINUSE` (someone listens there, or the path is
    * not a socket), `ENOENT` (missing directory), `EACCES`, `EINVAL` (path too long).
    */
-  async listen(endpoint: Endpoint): Promise<Listener> {
+  async listen(endpoint: Endpoint): Promise<Listener & Disposable> {
     const { path } = checkIpc(endpoint);
     const where = formatEndpoint(endpoint);
     let listener: Deno.UnixListener;
@@ -81,7 +81,10 @@ export class IpcTransport implements Transport {
    * @returns The connection.
    * @throws {ZmqError} `ECONNREFUSED` (no socket file, or nobody accepts on it), `EACCES`.
    */
-  async connect(endpoint: Endpoint, options?: ConnectOptions): Promise<Connection> {
+  async connect(
+    endpoint: Endpoint,
+    options?: ConnectOptions,
+  ): Promise<Connection & Disposable> {
     const signal = options?.signal;
     signal?.throwIfAborted();
     const { path } = checkIpc(endpoint);

@@ -50,7 +50,7 @@ export class TcpTransport implements Transport {
    * @throws {ZmqError} `EADDRINUSE`, `EADDRNOTAVAIL`, `EINVAL` (not a tcp endpoint or
    * an unusable host), `EACCES`.
    */
-  listen(endpoint: Endpoint): Promise<Listener> {
+  listen(endpoint: Endpoint): Promise<Listener & Disposable> {
     try {
       return Promise.resolve(listenNow(endpoint));
     } catch (err) {
@@ -67,7 +67,10 @@ export class TcpTransport implements Transport {
    * @throws {ZmqError} `ECONNREFUSED`, `EHOSTUNREACH` (host name not resolved),
    * `ETIMEDOUT`, `EINVAL` (wildcard host or port 0).
    */
-  async connect(endpoint: Endpoint, options?: ConnectOptions): Promise<Connection> {
+  async connect(
+    endpoint: Endpoint,
+    options?: ConnectOptions,
+  ): Promise<Connection & Disposable> {
     const signal = options?.signal;
     signal?.throwIfAborted();
     const tcp = checkTcp(endpoint);
@@ -99,7 +102,7 @@ export class TcpTransport implements Transport {
   }
 }
 
-function listenNow(endpoint: Endpoint): Listener {
+function listenNow(endpoint: Endpoint): StreamListener<Deno.TcpConn> {
   const tcp = checkTcp(endpoint);
   const hostname = tcp.host === "*" ? "0.0.0.0" : tcp.host;
   let listener: Deno.TcpListener;

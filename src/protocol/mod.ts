@@ -1,0 +1,36 @@
+/**
+ * The sans-IO ZMTP 3.1 protocol core of Monocoque (with ZMTP 3.0 interop):
+ * greeting, framing, commands, metadata, security mechanisms and the
+ * {@linkcode Session} state machine. It does no IO and keeps no timers: bytes
+ * and the current time go in, events and bytes to write come out, so it runs
+ * anywhere, including browsers.
+ *
+ * @example
+ * ```ts
+ * import { Session } from "@monocoque/zmtp/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const push = new Session({ socketType: "PUSH", now: 0 });
+ * const pull = new Session({ socketType: "PULL", now: 0 });
+ * for (const bytes of push.takeOutput()) pull.receive(bytes, 0);
+ * for (const bytes of pull.takeOutput()) push.receive(bytes, 0);
+ * push.send([new TextEncoder().encode("work")]);
+ * for (const bytes of push.takeOutput()) pull.receive(bytes, 0);
+ * const events = pull.takeEvents();
+ * assert.deepEqual(events.map((e) => e.type), ["ready", "message"]);
+ * ```
+ *
+ * @module
+ */
+
+export type { FrameCodec, Mechanism, MechanismHost, MechanismStep } from "./mechanism.ts";
+export { NullMechanism } from "./null_mechanism.ts";
+export {
+  type PeerInfo,
+  Session,
+  type SessionErrorKind,
+  type SessionEvent,
+  type SessionOptions,
+  type SessionPhase,
+} from "./session.ts";
+export { isCompatible, isSocketType, type SocketType } from "./socket_type.ts";

@@ -1,0 +1,888 @@
+/**
+ * The sans-IO ZMTP session: one connection's protocol state machine. Bytes go
+ * in through `receive()`, time through `tick()`; events and bytes to write
+ * come out through `takeEvents()` and `takeOutput()`. It never touches the
+ * network, timers or promises.
+ *
+ * Implements, from rfc.zeromq.org:
+ * - 37/ZMTP (3.1) and 23/ZMTP (3.0): "Version Negotiation" and "The Greeting"
+ *   (64-octet greeting, a 3.0 peer is served in 3.0 mode, a later one is
+ *   treated as 3.1), "Framing" (short and long frames, MORE and COMMAND
+ *   flags), "Security Mechanisms" and "The NULL Security Mechanism" (through
+ *   the {@linkcode Mechanism} seam), "Commands" (READY and its metadata,
+ *   ERROR, and the 3.1 SUBSCRIBE, CANCEL, PING, PONG), "Connection
+ *   Heartbeating" (PING TTL and context, PONG echo, with libzmq's timer
+ *   semantics), and "Socket Semantics" (the socket-type compatibility check).
+ * - 29/PUBSUB: subscriptions travel as SUBSCRIBE/CANCEL commands to a 3.1
+ *   peer and as `0x01`/`0x00`-prefixed messages to a 3.0 peer; libzmq 4.3.4
+ *   does the same.
+ *
+ * @module
+ */
+
+import { BROKEN, FRAME, FrameDecoder } from "./_frame_decoder.ts";
+import {
+  checkGreeting,
+  encodeGreeting,
+  greetingMechanism,
+  greetingMinorVersion,
+  isValidMechanismName,
+} from "./_greeting.ts";
+import { decodeMetadata, encodeMetadata, getProperty, isValidPropertyName } from "./_metadata.ts";
+import { OutputBuffer } from "./_output_buffer.ts";
+import {
+  ascii,
+  bytesEqualAt,
+  FLAG_COMMAND,
+  FLAG_MORE,
+  GREETING_SIZE,
+  latin1,
+  ProtocolViolation,
+  utf8,
+} from "./_wire.ts";
+import type { FrameCodec, Mechanism, MechanismHost, MechanismStep } from "./mechanism.ts";
+import { NullMechanism } from "./null_mechanism.ts";
+import { isCompatible, isSocketType, type SocketType } from "./socket_type.ts";
+
+/**
+ * Options of a {@linkcode Session}. Times are in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import type { SessionOptions } from "@monocoque/zmtp/protocol";
+ *
+ * const options: SessionOptions = {
+ *   socketType: "DEALER",
+ *   now: performance.now(),
+ *   routingId: new TextEncoder().encode("worker-1"),
+ *   heartbeatInterval: 1000,
+ * };
+ * ```
+ */
+export interface SessionOptions {
+  /** Our socket type, sent as the `Socket-Type` property. */
+  socketType: SocketType;
+  /** Creation time, in milliseconds on any monotonic clock. */
+  now: number;
+  /** The security mechanism. Default: a new `NullMechanism`. */
+  mechanism?: Mechanism;
+  /**
+   * Sent as the `Identity` property (libzmq `ZMQ_ROUTING_ID`), 0-255 octets.
+   * REQ, DEALER and ROUTER always send one, empty by default, as libzmq does.
+   */
+  routingId?: Uint8Array;
+  /** Extra READY metadata (libzmq `ZMQ_METADATA`); strings are sent as UTF-8. */
+  properties?: Record<string, string | Uint8Array>;
+  /** Largest frame accepted, in octets (libzmq `ZMQ_MAXMSGSIZE`, per frame). -1 or undefined: no limit. */
+  maxMessageSize?: number;
+  /** Time allowed for the handshake (libzmq `ZMQ_HANDSHAKE_IVL`). Default 30000; 0: no limit. */
+  handshakeInterval?: number;
+  /** Interval between PINGs (libzmq `ZMQ_HEARTBEAT_IVL`). 0 or undefined: no heartbeats. */
+  heartbeatInterval?: number;
+  /** Silence tolerated after a PING (libzmq `ZMQ_HEARTBEAT_TIMEOUT`). Default: `heartbeatInterval`. */
+  heartbeatTimeout?: number;
+  /** TTL announced in our PINGs (libzmq `ZMQ_HEARTBEAT_TTL`), sent in deciseconds. 0: none. */
+  heartbeatTimeToLive?: number;
+}
+
+/**
+ * Where a session is: exchanging greetings, running the mechanism's
+ * handshake, carrying messages, or finished.
+ *
+ * @example
+ * ```ts
+ * import { Session, type SessionPhase } from "@monocoque/zmtp/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const phase: SessionPhase = new Session({ socketType: "PUSH", now: 0 }).phase;
+ * assert.equal(phase, "greeting");
+ * ```
+ */
+export type SessionPhase = "greeting" | "handshake" | "ready" | "closed";
+
+/**
+ * What the handshake told us about the peer.
+ *
+ * @example
+ * ```ts
+ * import type { PeerInfo } from "@monocoque/zmtp/protocol";
+ *
+ * function describe(peer: PeerInfo): string {
+ *   return `${peer.socketType} over ZMTP 3.${peer.minorVersion} (${peer.mechanism})`;
+ * }
+ * ```
+ */
+export interface PeerInfo {
+  /** The peer's socket type. */
+  socketType: SocketType;
+  /** The peer's `Identity` property, if present and non-empty. */
+  routingId: Uint8Array | undefined;
+  /** All metadata of the peer, names as sent. */
+  properties: Map<string, Uint8Array>;
+  /** 0 for ZMTP 3.0, 1 for 3.1. */
+  minorVersion: number;
+  /** The security mechanism name, e.g. `"NULL"`. */
+  mechanism: string;
+}
+
+/**
+ * Who or what ended a session: `protocol` (the peer broke ZMTP, or its socket
+ * type does not fit ours), `authentication`, `timeout` (handshake or
+ * heartbeat), `remote` (the peer sent an ERROR command).
+ *
+ * @example
+ * ```ts
+ * import type { SessionErrorKind } from "@monocoque/zmtp/protocol";
+ *
+ * const retry = (kind: SessionErrorKind): boolean => kind === "timeout";
+ * ```
+ */
+export type SessionErrorKind = "protocol" | "authentication" | "timeout" | "remote";
+
+/**
+ * An event from {@linkcode Session.takeEvents}. After an `error` event the
+ * session is closed.
+ *
+ * @example
+ * ```ts
+ * import type { SessionEvent } from "@monocoque/zmtp/protocol";
+ *
+ * function log(event: SessionEvent): string {
+ *   switch (event.type) {
+ *     case "message":
+ *       return `${event.frames.length} frames`;
+ *     case "error":
+ *       return `${event.code}: ${event.reason}`;
+ *     default:
+ *       return event.type;
+ *   }
+ * }
+ * ```
+ */
+export type SessionEvent =
+  | { type: "ready"; peer: PeerInfo }
+  | { type: "message"; frames: Uint8Array[] }
+  | { type: "subscribe"; topic: Uint8Array }
+  | { type: "cancel"; topic: Uint8Array }
+  | {
+    type: "error";
+    kind: SessionErrorKind;
+    code: "EPROTO" | "EMSGSIZE" | "ETIMEDOUT" | "EACCES";
+    reason: string;
+  };
+
+type ErrorCode = "EPROTO" | "EMSGSIZE" | "ETIMEDOUT" | "EACCES";
+
+// The only phase changes there are.
+const TRANSITIONS: Readonly<Record<SessionPhase, readonly SessionPhase[]>> = {
+  greeting: ["handshake", "closed"],
+  handshake: ["ready", "closed"],
+  ready: ["closed"],
+  closed: [],
+};
+
+const NO_EVENTS: SessionEvent[] = Object.freeze([]) as unknown as SessionEvent[];
+
+// Command names with their length octet, as they start a command body.
+const PING = ascii("\x04PING");
+const PONG = ascii("\x04PONG");
+const SUBSCRIBE = ascii("\x09SUBSCRIBE");
+const CANCEL = ascii("\x06CANCEL");
+const ERROR = ascii("\x05ERROR");
+const SUBSCRIBE_PREFIX = Uint8Array.of(1);
+const CANCEL_PREFIX = Uint8Array.of(0);
+const MAX_PING_CONTEXT = 16;
+const MAX_TTL = 0xffff * 100 + 99;
+
+function checkTime(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !(value >= 0) || value === Infinity) {
+    throw new RangeError(`Option ${name} must be a finite number of milliseconds, got ${value}`);
+  }
+  return value;
+}
+
+function errorData(reason: string): Uint8Array {
+  const text = utf8(reason).subarray(0, 255);
+  const data = new Uint8Array(1 + text.length);
+  data[0] = text.length;
+  data.set(text, 1);
+  return data;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * One ZMTP connection's protocol state, from greeting to close.
+ *
+ * @example Two sessions wired back to back
+ * ```ts
+ * import { Session } from "@monocoque/zmtp/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const a = new Session({ socketType: "DEALER", now: 0 });
+ * const b = new Session({ socketType: "ROUTER", now: 0 });
+ * const pump = (from: Session, to: Session) => {
+ *   for (const bytes of from.takeOutput()) to.receive(bytes, 0);
+ * };
+ * pump(a, b);
+ * pump(b, a);
+ * assert.equal(a.phase, "ready");
+ * assert.equal(b.takeEvents()[0].type, "ready");
+ *
+ * a.send([new TextEncoder().encode("hello")]);
+ * pump(a, b);
+ * const [event] = b.takeEvents();
+ * assert.equal(event.type, "message");
+ * ```
+ */
+export class Session {
+  #phase: SessionPhase = "greeting";
+  #socketType: SocketType;
+  #mechanism: Mechanism;
+  #host: { -readonly [K in keyof MechanismHost]: MechanismHost[K] };
+  #metadata: Uint8Array;
+  #out = new OutputBuffer();
+  #decoder: FrameDecoder;
+  #events: SessionEvent[] = [];
+  #parts: Uint8Array[] = [];
+  #greeting = new Uint8Array(GREETING_SIZE);
+  #greetingHave = 0;
+  #peerMinorVersion = 1;
+  #peer: PeerInfo | undefined;
+  #codec: FrameCodec | undefined;
+  // True in the data phase without a codec: message frames take the fast path.
+  #plainData = false;
+  // Timers, as absolute times (Infinity: not armed).
+  #handshakeAt: number;
+  #nextPingAt = Infinity;
+  #pingTimeoutAt = Infinity;
+  #ttlAt = Infinity;
+  #heartbeatInterval: number;
+  #heartbeatTimeout: number;
+  #pingData: Uint8Array;
+
+  /**
+   * Creates a session and queues our greeting as output.
+   *
+   * @param options See {@linkcode SessionOptions}.
+   * @throws {TypeError} On an unknown socket type, an invalid mechanism name or property name.
+   * @throws {RangeError} On an out-of-range routing id or time option.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "@monocoque/zmtp/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new Session({ socketType: "REQ", now: 0 });
+   * assert.equal(session.outputSize, 64);
+   * ```
+   */
+  constructor(options: SessionOptions) {
+    const { socketType, now } = options;
+    if (!isSocketType(socketType)) throw new TypeError(`Unknown socket type: ${socketType}`);
+    if (typeof now !== "number" || !Number.isFinite(now)) {
+      throw new TypeError(`Option now must be a finite number, got ${now}`);
+    }
+    const mechanism = options.mechanism ?? new NullMechanism();
+    if (!isValidMechanismName(mechanism.name)) {
+      throw new TypeError(`Invalid mechanism name: ${mechanism.name}`);
+    }
+    this.#socketType = socketType;
+    this.#mechanism = mechanism;
+    this.#metadata = Session.#encodeOwnMetadata(socketType, options);
+
+    const max = options.maxMessageSize;
+    if (max !== undefined && (typeof max !== "number" || Number.isNaN(max))) {
+      throw new RangeError(`Option maxMessageSize must be a number, got ${max}`);
+    }
+    this.#decoder = new FrameDecoder(max === undefined || max < 0 ? Infinity : max);
+
+    const handshake = checkTime("handshakeInterval", options.handshakeInterval, 30000);
+    this.#handshakeAt = handshake > 0 ? now + handshake : Infinity;
+    this.#heartbeatInterval = checkTime("heartbeatInterval", options.heartbeatInterval, 0);
+    this.#heartbeatTimeout = options.heartbeatTimeout === undefined || options.heartbeatTimeout < 0
+      ? this.#heartbeatInterval
+      : checkTime("heartbeatTimeout", options.heartbeatTimeout, 0);
+    const ttl = checkTime("heartbeatTimeToLive", options.heartbeatTimeToLive, 0);
+    if (ttl > MAX_TTL) {
+      throw new RangeError(`Option heartbeatTimeToLive must be at most ${MAX_TTL}, got ${ttl}`);
+    }
+    const deciseconds = Math.floor(ttl / 100);
+    this.#pingData = Uint8Array.of(deciseconds >>> 8, deciseconds & 0xff);
+
+    this.#host = {
+      socketType,
+      metadata: this.#metadata,
+      peerAsServer: false,
+      peerMinorVersion: 1,
+      sendCommand: (name: string, data: Uint8Array): void => {
+        if (!/^[\x21-\x7e]{1,255}$/.test(name)) {
+          throw new TypeError(`Invalid command name: ${name}`);
+        }
+        this.#out.writeFrame(FLAG_COMMAND, ascii(String.fromCharCode(name.length) + name), data);
+      },
+    };
+    this.#out.writeRaw(encodeGreeting(mechanism.name, mechanism.asServer));
+  }
+
+  static #encodeOwnMetadata(socketType: SocketType, options: SessionOptions): Uint8Array {
+    const properties: [string, Uint8Array][] = [["Socket-Type", ascii(socketType)]];
+    const routingId = options.routingId;
+    if (routingId !== undefined && routingId.length > 255) {
+      throw new RangeError(`Option routingId must be at most 255 octets, got ${routingId.length}`);
+    }
+    if (
+      routingId !== undefined || socketType === "REQ" || socketType === "DEALER" ||
+      socketType === "ROUTER"
+    ) {
+      properties.push(["Identity", routingId ?? new Uint8Array(0)]);
+    }
+    for (const [name, value] of Object.entries(options.properties ?? {})) {
+      if (!isValidPropertyName(name)) throw new TypeError(`Invalid property name: ${name}`);
+      const lower = name.toLowerCase();
+      if (lower === "socket-type" || lower === "identity") {
+        throw new TypeError(`Property ${name} is set by the session`);
+      }
+      properties.push([name, typeof value === "string" ? utf8(value) : value]);
+    }
+    return encodeMetadata(properties);
+  }
+
+  /**
+   * The current phase.
+   *
+   * @returns `"greeting"`, `"handshake"`, `"ready"` or `"closed"`.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "@monocoque/zmtp/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new Session({ socketType: "PAIR", now: 0 });
+   * session.close();
+   * assert.equal(session.phase, "closed");
+   * ```
+   */
+  get phase(): SessionPhase {
+    return this.#phase;
+  }
+
+  /**
+   * The peer, once the handshake completed.
+   *
+   * @returns The peer's info, or `undefined` before `ready`.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "@monocoque/zmtp/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new Session({ socketType: "PAIR", now: 0 }).peer, undefined);
+   * ```
+   */
+  get peer(): PeerInfo | undefined {
+    return this.#peer;
+  }
+
+  /**
+   * Octets waiting in the output.
+   *
+   * @returns The total length of what `takeOutput()` would return.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "@monocoque/zmtp/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new Session({ socketType: "PAIR", now: 0 });
+   * session.takeOutput();
+   * assert.equal(session.outputSize, 0);
+   * ```
+   */
+  get outputSize(): number {
+    return this.#out.size;
+  }
+
+  /**
+   * Feeds received bytes. Message frames may be views of `chunk`, so the
+   * caller must not overwrite it afterwards. Bad input never throws: it ends
+   * the session with an `error` event. Ignored once closed.
+   *
+   * @param chunk Bytes from the peer, any split.
+   * @param now The current time, in milliseconds.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "@monocoque/zmtp/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new Session({ socketType: "PAIR", now: 0 });
+   * session.receive(new TextEncoder().encode("GET / HTTP/1.1\r\n"), 0);
+   * const [event] = session.takeEvents();
+   * assert.equal(event.type === "error" && event.code, "EPROTO");
+   * ```
+   */
+  receive(chunk: Uint8Array, now: number): void {
+    if (this.#phase === "closed" || chunk.length === 0) return;
+    try {
+      this.#receive(chunk, now);
+    } catch (error) {
+      this.#failWith(error);
+    }
+  }
+
+  /**
+   * Runs the timers: handshake timeout, heartbeat PINGs and their timeouts.
+   * Call it when `nextTimeout()` has come (calling it early is harmless).
+   *
+   * @param now The current time, in milliseconds.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "@monocoque/zmtp/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new Session({ socketType: "PAIR", now: 0, handshakeInterval: 100 });
+   * session.tick(100);
+   * const [event] = session.takeEvents();
+   * assert.equal(event.type === "error" && event.kind, "timeout");
+   * ```
+   */
+  tick(now: number): void {
+    if (this.#phase === "closed") return;
+    if (this.#phase !== "ready") {
+      if (now >= this.#handshakeAt) this.#fail("timeout", "ETIMEDOUT", "Handshake timed out");
+      return;
+    }
+    if (now >= this.#pingTimeoutAt) {
+      this.#fail(
+        "timeout",
+        "ETIMEDOUT",
+        "Heartbeat timed out: no traffic from the peer since our PING",
+      );
+      return;
+    }
+    if (now >= this.#ttlAt) {
+      this.#fail(
+        "timeout",
+        "ETIMEDOUT",
+        "Heartbeat timed out: the time-to-live of the peer's PING expired",
+      );
+      return;
+    }
+    if (now >= this.#nextPingAt) {
+      try {
+        this.#writeData(FLAG_COMMAND, PING, this.#pingData);
+      } catch (error) {
+        this.#failWith(error);
+        return;
+      }
+      this.#nextPingAt = now + this.#heartbeatInterval;
+      if (this.#pingTimeoutAt === Infinity && this.#heartbeatTimeout > 0) {
+        this.#pingTimeoutAt = now + this.#heartbeatTimeout;
+      }
+    }
+  }
+
+  /**
+   * When `tick()` is next needed.
+   *
+   * @returns An absolute time in milliseconds, or `Infinity` when no timer is armed.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "@monocoque/zmtp/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new Session({ socketType: "PAIR", now: 5 }).nextTimeout(), 30005);
+   * ```
+   */
+  nextTimeout(): number {
+    switch (this.#phase) {
+      case "closed":
+        return Infinity;
+      case "ready":
+        return Math.min(this.#nextPingAt, this.#pingTimeoutAt, this.#ttlAt);
+      default:
+        return this.#handshakeAt;
+    }
+  }
+
+  /**
+   * Drains the events. When there are none this returns a shared, frozen,
+   * empty array.
+   *
+   * @returns The events since the last call, in order.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "@monocoque/zmtp/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * assert.deepEqual(new Session({ socketType: "PAIR", now: 0 }).takeEvents(), []);
+   * ```
+   */
+  takeEvents(): SessionEvent[] {
+    const events = this.#events;
+    if (events.length === 0) return NO_EVENTS;
+    this.#events = [];
+    return events;
+  }
+
+  /**
+   * Drains the bytes to write, in order. The arrays are views the session
+   * will never write to again. When there is nothing this returns a shared,
+   * frozen, empty array.
+   *
+   * @returns Byte arrays to write to the connection, in order.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "@monocoque/zmtp/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * const [greeting] = new Session({ socketType: "PAIR", now: 0 }).takeOutput();
+   * assert.equal(greeting[0], 0xff);
+   * ```
+   */
+  takeOutput(): Uint8Array[] {
+    return this.#out.take();
+  }
+
+  /**
+   * Encodes one multipart message. Bodies over 8 KiB are queued by
+   * reference, so do not modify a frame after sending it.
+   *
+   * @param frames The message, one entry per frame (at least one).
+   * @throws {Error} If the session is not ready.
+   * @throws {RangeError} If `frames` is empty.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "@monocoque/zmtp/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new Session({ socketType: "PAIR", now: 0 });
+   * assert.throws(() => session.send([new Uint8Array(1)]));
+   * ```
+   */
+  send(frames: readonly Uint8Array[]): void {
+    this.#checkReady();
+    const count = frames.length;
+    if (count === 0) throw new RangeError("A message needs at least one frame");
+    const last = count - 1;
+    if (this.#codec === undefined) {
+      const out = this.#out;
+      for (let i = 0; i < last; i++) out.writeFrame(FLAG_MORE, undefined, frames[i]);
+      out.writeFrame(0, undefined, frames[last]);
+    } else {
+      for (let i = 0; i < count; i++) {
+        this.#writeData(i < last ? FLAG_MORE : 0, undefined, frames[i]);
+      }
+    }
+  }
+
+  /**
+   * Tells the peer we subscribe to `topic`: a SUBSCRIBE command to a ZMTP 3.1
+   * peer, a `[0x01, ...topic]` message to a 3.0 peer (libzmq 4.3.4 does the
+   * same, and accepts both forms).
+   *
+   * @param topic The topic prefix; empty for everything.
+   * @throws {Error} If the session is not ready.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "@monocoque/zmtp/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * const sub = new Session({ socketType: "SUB", now: 0 });
+   * assert.throws(() => sub.subscribe(new Uint8Array(0)));
+   * ```
+   */
+  subscribe(topic: Uint8Array): void {
+    this.#checkReady();
+    if (this.#peerMinorVersion >= 1) this.#writeData(FLAG_COMMAND, SUBSCRIBE, topic);
+    else this.#writeData(0, SUBSCRIBE_PREFIX, topic);
+  }
+
+  /**
+   * Tells the peer we no longer subscribe to `topic`: a CANCEL command to a
+   * ZMTP 3.1 peer, a `[0x00, ...topic]` message to a 3.0 peer.
+   *
+   * @param topic The topic prefix.
+   * @throws {Error} If the session is not ready.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "@monocoque/zmtp/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * const sub = new Session({ socketType: "SUB", now: 0 });
+   * assert.throws(() => sub.cancel(new Uint8Array(0)));
+   * ```
+   */
+  cancel(topic: Uint8Array): void {
+    this.#checkReady();
+    if (this.#peerMinorVersion >= 1) this.#writeData(FLAG_COMMAND, CANCEL, topic);
+    else this.#writeData(0, CANCEL_PREFIX, topic);
+  }
+
+  /**
+   * Closes the session without an event. Pending output stays takeable.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "@monocoque/zmtp/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new Session({ socketType: "PAIR", now: 0 });
+   * session.close();
+   * session.close();
+   * assert.equal(session.nextTimeout(), Infinity);
+   * ```
+   */
+  close(): void {
+    if (this.#phase !== "closed") this.#transition("closed");
+  }
+
+  #checkReady(): void {
+    if (this.#phase === "ready") return;
+    throw new Error(
+      this.#phase === "closed"
+        ? "Cannot send on a closed session"
+        : "Cannot send before the handshake completes",
+    );
+  }
+
+  #transition(to: SessionPhase): void {
+    if (!TRANSITIONS[this.#phase].includes(to)) {
+      throw new Error(`Invalid session transition from ${this.#phase} to ${to}`);
+    }
+    this.#phase = to;
+    if (to === "closed") {
+      this.#plainData = false;
+      this.#parts = [];
+    }
+  }
+
+  #fail(kind: SessionErrorKind, code: ErrorCode, reason: string): void {
+    if (this.#phase === "closed") return;
+    this.#transition("closed");
+    this.#events.push({ type: "error", kind, code, reason });
+  }
+
+  #failWith(error: unknown): void {
+    const code = error instanceof ProtocolViolation ? error.code : "EPROTO";
+    const reason = error instanceof Error ? error.message : String(error);
+    this.#fail("protocol", code, reason);
+  }
+
+  // Queues a data-phase frame, through the codec when there is one.
+  #writeData(flags: number, prefix: Uint8Array | undefined, body: Uint8Array): void {
+    const codec = this.#codec;
+    if (codec === undefined) {
+      this.#out.writeFrame(flags, prefix, body);
+    } else {
+      const plain = prefix === undefined ? body : concat(prefix, body);
+      this.#out.writeFrame(FLAG_COMMAND, undefined, codec.wrap(flags, plain));
+    }
+  }
+
+  #receive(chunk: Uint8Array, now: number): void {
+    // libzmq: any traffic disarms the heartbeat timeout and the peer's TTL.
+    this.#pingTimeoutAt = Infinity;
+    this.#ttlAt = Infinity;
+    let start = 0;
+    if (this.#phase === "greeting") {
+      start = this.#receiveGreeting(chunk, now);
+      if (this.#phase === "greeting" || this.#phase === "closed") return;
+    }
+    if (start >= chunk.length) return;
+    this.#decoder.feed(chunk, start);
+    this.#decodeFrames(now);
+  }
+
+  #receiveGreeting(chunk: Uint8Array, now: number): number {
+    const greeting = this.#greeting;
+    const have = this.#greetingHave;
+    const take = Math.min(GREETING_SIZE - have, chunk.length);
+    greeting.set(chunk.subarray(0, take), have);
+    this.#greetingHave = have + take;
+    const problem = checkGreeting(greeting, have, have + take);
+    if (problem !== undefined) {
+      this.#fail("protocol", "EPROTO", problem);
+      return take;
+    }
+    if (have + take < GREETING_SIZE) return take;
+    const theirs = greetingMechanism(greeting);
+    if (theirs !== this.#mechanism.name) {
+      this.#fail(
+        "protocol",
+        "EPROTO",
+        `Security mechanism mismatch: we use ${this.#mechanism.name}, the peer uses ${
+          theirs || "none"
+        }`,
+      );
+      return take;
+    }
+    this.#peerMinorVersion = this.#host.peerMinorVersion = greetingMinorVersion(greeting);
+    this.#host.peerAsServer = greeting[32] !== 0;
+    this.#transition("handshake");
+    this.#apply(this.#mechanism.start(this.#host), now);
+    return take;
+  }
+
+  #decodeFrames(now: number): void {
+    const decoder = this.#decoder;
+    let parts = this.#parts;
+    for (;;) {
+      const result = decoder.next();
+      if (result !== FRAME) {
+        if (result === BROKEN) this.#fail("protocol", decoder.errorCode, decoder.error);
+        break;
+      }
+      const flags = decoder.flags;
+      if ((flags & FLAG_COMMAND) === 0 && this.#plainData) {
+        parts.push(decoder.body);
+        if ((flags & FLAG_MORE) === 0) {
+          this.#events.push({ type: "message", frames: parts });
+          parts = [];
+        }
+        continue;
+      }
+      this.#parts = parts;
+      this.#onFrame(flags, decoder.body, now);
+      if (this.#phase === "closed") return;
+      parts = this.#parts;
+    }
+    this.#parts = parts;
+  }
+
+  #onFrame(flags: number, body: Uint8Array, now: number): void {
+    if (this.#phase === "handshake") {
+      this.#onHandshakeFrame(flags, body, now);
+      return;
+    }
+    const codec = this.#codec;
+    if (codec !== undefined) {
+      const plain = codec.unwrap(flags, body);
+      if (plain.length === 0) throw new ProtocolViolation("Decoded frame has no flags octet");
+      flags = plain[0];
+      body = plain.subarray(1);
+      if ((flags & FLAG_COMMAND) === 0) {
+        this.#parts.push(body);
+        if ((flags & FLAG_MORE) === 0) {
+          this.#events.push({ type: "message", frames: this.#parts });
+          this.#parts = [];
+        }
+        return;
+      }
+    }
+    this.#onCommand(flags, body, now);
+  }
+
+  // Checks a command frame's shape and returns the length of its name.
+  #commandNameLength(flags: number, body: Uint8Array): number {
+    if ((flags & FLAG_MORE) !== 0) {
+      throw new ProtocolViolation("Command frame has the MORE flag set");
+    }
+    if (this.#parts.length > 0) {
+      throw new ProtocolViolation("Command frame inside a multipart message");
+    }
+    const length = body.length === 0 ? 0 : body[0];
+    if (length === 0 || 1 + length > body.length) {
+      throw new ProtocolViolation("Malformed command frame");
+    }
+    return length;
+  }
+
+  #onHandshakeFrame(flags: number, body: Uint8Array, now: number): void {
+    if ((flags & FLAG_COMMAND) === 0) {
+      throw new ProtocolViolation("Message frame received before the handshake completed");
+    }
+    const length = this.#commandNameLength(flags, body);
+    const name = latin1(body.subarray(1, 1 + length));
+    const data = body.subarray(1 + length);
+    if (name === "ERROR") {
+      this.#remoteError(data);
+      return;
+    }
+    this.#apply(this.#mechanism.receiveCommand(this.#host, name, data), now);
+  }
+
+  #onCommand(flags: number, body: Uint8Array, now: number): void {
+    const length = this.#commandNameLength(flags, body);
+    if (length === 4 && bytesEqualAt(body, 0, PING)) {
+      if (body.length < 7) throw new ProtocolViolation("Malformed PING command");
+      const ttl = ((body[5] << 8) | body[6]) * 100;
+      if (ttl > 0) this.#ttlAt = now + ttl;
+      this.#writeData(FLAG_COMMAND, PONG, body.subarray(7, 7 + MAX_PING_CONTEXT));
+    } else if (length === 9 && bytesEqualAt(body, 0, SUBSCRIBE)) {
+      this.#events.push({ type: "subscribe", topic: body.subarray(10) });
+    } else if (length === 6 && bytesEqualAt(body, 0, CANCEL)) {
+      this.#events.push({ type: "cancel", topic: body.subarray(7) });
+    } else if (length === 5 && bytesEqualAt(body, 0, ERROR)) {
+      this.#remoteError(body.subarray(6));
+    }
+    // PONG needs nothing more (traffic already disarmed the timeout); unknown commands are
+    // ignored, as libzmq does.
+  }
+
+  #remoteError(data: Uint8Array): void {
+    const length = data.length === 0 ? -1 : data[0];
+    const reason = length < 0 || 1 + length > data.length
+      ? "The peer sent a malformed ERROR command"
+      : new TextDecoder().decode(data.subarray(1, 1 + length));
+    this.#fail("remote", "EPROTO", reason);
+  }
+
+  #apply(step: MechanismStep, now: number): void {
+    switch (step.type) {
+      case "continue":
+        return;
+      case "error":
+        this.#fail(step.kind, step.kind === "authentication" ? "EACCES" : "EPROTO", step.reason);
+        return;
+      case "ready":
+        this.#ready(step.metadata, step.codec, now);
+    }
+  }
+
+  #ready(metadata: Uint8Array, codec: FrameCodec | undefined, now: number): void {
+    const properties = decodeMetadata(metadata);
+    const socketType = getProperty(properties, "Socket-Type");
+    const theirs = socketType === undefined ? undefined : latin1(socketType);
+    if (theirs === undefined || !isCompatible(this.#socketType, theirs)) {
+      this.#out.writeFrame(FLAG_COMMAND, ERROR, errorData("Invalid socket type"));
+      this.#fail(
+        "protocol",
+        "EPROTO",
+        theirs === undefined
+          ? "The peer sent no Socket-Type property"
+          : `Incompatible socket types: ${this.#socketType} cannot talk to ${theirs}`,
+      );
+      return;
+    }
+    const identity = getProperty(properties, "Identity");
+    const peer: PeerInfo = {
+      socketType: theirs as SocketType,
+      routingId: identity !== undefined && identity.length > 0 ? identity : undefined,
+      properties,
+      minorVersion: this.#peerMinorVersion,
+      mechanism: this.#mechanism.name,
+    };
+    this.#transition("ready");
+    this.#peer = peer;
+    this.#codec = codec;
+    this.#plainData = codec === undefined;
+    this.#handshakeAt = Infinity;
+    if (this.#heartbeatInterval > 0) this.#nextPingAt = now + this.#heartbeatInterval;
+    this.#events.push({ type: "ready", peer });
+  }
+}

@@ -1,0 +1,384 @@
+// A scriptable zeromq.js (v6, bundled libzmq 4.3.5) peer for Monocoque's interop tests, run
+// under Node as a separate process: `node zmq_peer.mjs --type PUSH --connect tcp://...`.
+// It speaks the same line-based JSON protocol as zmq_peer.py (see README.md in this folder):
+// one command per stdin line, exactly one JSON event line on stdout per command, frames as
+// hex. Every receive and send has a timeout; it exits when stdin closes or on {"op":"close"}.
+// zeromq is loaded from ./node_modules (installed by tools/setup.sh).
+
+import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+import { createInterface } from "node:readline";
+import process from "node:process";
+import { Buffer } from "node:buffer";
+
+const require = createRequire(import.meta.url);
+const zmq = require("zeromq");
+
+const TYPES = {
+  PAIR: zmq.Pair,
+  PUB: zmq.Publisher,
+  SUB: zmq.Subscriber,
+  REQ: zmq.Request,
+  REP: zmq.Reply,
+  DEALER: zmq.Dealer,
+  ROUTER: zmq.Router,
+  PULL: zmq.Pull,
+  PUSH: zmq.Push,
+  XPUB: zmq.XPublisher,
+  XSUB: zmq.XSubscriber,
+};
+const DEFAULT_SEND_TIMEOUT_MS = 5000;
+const DEFAULT_RECV_TIMEOUT_MS = 5000;
+
+// Command-line flag -> [zeromq.js option, kind]. Kinds: int, flag (boolean), text, hex.
+const FLAGS = {
+  "routing-id": ["routingId", "text"],
+  "routing-id-hex": ["routingId", "hex"],
+  "sndhwm": ["sendHighWaterMark", "int"],
+  "rcvhwm": ["receiveHighWaterMark", "int"],
+  "linger": ["linger", "int"],
+  "sndtimeo": ["sendTimeout", "int"],
+  "router-mandatory": ["mandatory", "flag"],
+  "router-handover": ["handover", "flag"],
+  "probe-router": ["probeRouter", "flag"],
+  "req-relaxed": ["relaxed", "flag"],
+  "req-correlate": ["correlate", "flag"],
+  "immediate": ["immediate", "flag"],
+  "conflate": ["conflate", "flag"],
+  "xpub-manual": ["manual", "flag"],
+  "xpub-welcome-msg": ["welcomeMessage", "text"],
+  "heartbeat-ivl": ["heartbeatInterval", "int"],
+  "heartbeat-timeout": ["heartbeatTimeout", "int"],
+  "heartbeat-ttl": ["heartbeatTimeToLive", "int"],
+  "handshake-ivl": ["handshakeInterval", "int"],
+  "reconnect-ivl": ["reconnectInterval", "int"],
+  "reconnect-ivl-max": ["reconnectMaxInterval", "int"],
+  "maxmsgsize": ["maxMessageSize", "int"],
+  "plain-server": ["plainServer", "flag"],
+  "plain-username": ["plainUsername", "text"],
+  "plain-password": ["plainPassword", "text"],
+  "curve-server": ["curveServer", "flag"],
+  "curve-publickey": ["curvePublicKey", "text"],
+  "curve-secretkey": ["curveSecretKey", "text"],
+  "curve-serverkey": ["curveServerKey", "text"],
+  "zap-domain": ["zapDomain", "text"],
+};
+
+function emit(obj) {
+  process.stdout.write(JSON.stringify(obj) + "\n");
+}
+
+const hexes = (frames) => frames.map((f) => Buffer.from(f).toString("hex"));
+const unhex = (frames) => frames.map((f) => Buffer.from(f, "hex"));
+
+const unsupported = (message) => Object.assign(new Error(message), { code: "ENOTSUP" });
+
+function errorEvent(op, err) {
+  return { event: "error", op, code: err?.code ?? "EBADCMD", message: String(err?.message ?? err) };
+}
+
+/** SHA-256 over messages: per message u32be(frame count), per frame u32be(length) + bytes. */
+class Digest {
+  #h = createHash("sha256");
+  add(frames) {
+    const n = Buffer.alloc(4);
+    n.writeUInt32BE(frames.length);
+    this.#h.update(n);
+    for (const f of frames) {
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(f.length);
+      this.#h.update(len);
+      this.#h.update(f);
+    }
+  }
+  hex() {
+    return this.#h.copy().digest("hex");
+  }
+}
+
+/** Message i of a send_many run: prefix + u32be(i), zero-padded to size bytes. */
+function sequenceMessage(i, size, prefix) {
+  const msg = Buffer.alloc(Math.max(size, prefix.length + 4));
+  prefix.copy(msg, 0);
+  msg.writeUInt32BE(i, prefix.length);
+  return msg;
+}
+
+function parseArgs(argv) {
+  const a = {
+    bind: [],
+    connect: [],
+    subscribe: [],
+    options: {},
+    monitor: false,
+    xpubVerbose: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].replace(/^--/, "");
+    const next = () => {
+      if (i + 1 >= argv.length) throw new Error(`--${name} needs a value`);
+      return argv[++i];
+    };
+    if (name === "type") a.type = next().toUpperCase();
+    else if (name === "bind") a.bind.push(next());
+    else if (name === "connect") a.connect.push(next());
+    else if (name === "subscribe") a.subscribe.push(Buffer.from(next(), "utf8"));
+    else if (name === "subscribe-hex") a.subscribe.push(Buffer.from(next(), "hex"));
+    else if (name === "monitor") a.monitor = true;
+    else if (name === "xpub-verbose") a.xpubVerbose = "allSubs";
+    else if (name === "xpub-verboser") a.xpubVerbose = "allSubsUnsubs";
+    else if (FLAGS[name]) {
+      const [opt, kind] = FLAGS[name];
+      a.options[opt] = kind === "flag"
+        ? true
+        : kind === "int"
+        ? Number.parseInt(next(), 10)
+        : kind === "hex"
+        ? Buffer.from(next(), "hex")
+        : next();
+    } else throw new Error(`unknown argument --${name}`);
+  }
+  if (!TYPES[a.type]) throw new Error(`--type must be one of ${Object.keys(TYPES).join(", ")}`);
+  return a;
+}
+
+class Peer {
+  constructor(a) {
+    this.a = a;
+    this.type = a.type;
+    this.sendTimeout = a.options.sendTimeout ?? DEFAULT_SEND_TIMEOUT_MS;
+    this.sock = new TYPES[a.type]({ linger: 0, ...a.options });
+    // Receive-only sockets (SUB, PULL) have no sendTimeout, send-only ones no receiveTimeout.
+    this.canSend = "sendTimeout" in this.sock;
+    this.canReceive = "receiveTimeout" in this.sock;
+    if (this.canSend) this.sock.sendTimeout = this.sendTimeout;
+    if (a.xpubVerbose) this.sock.verbosity = a.xpubVerbose;
+    this.endpoints = [];
+    this.events = [];
+    this.eventWaiters = [];
+    if (a.monitor) this.#watch();
+  }
+
+  async #watch() {
+    try {
+      for await (const ev of this.sock.events) {
+        const name = {
+          accept: "ACCEPTED",
+          connect: "CONNECTED",
+          "connect:delay": "CONNECT_DELAYED",
+          "connect:retry": "CONNECT_RETRIED",
+          bind: "LISTENING",
+          close: "CLOSED",
+          disconnect: "DISCONNECTED",
+          "handshake": "HANDSHAKE_SUCCEEDED",
+          "handshake:error:protocol": "HANDSHAKE_FAILED_PROTOCOL",
+          "handshake:error:auth": "HANDSHAKE_FAILED_AUTH",
+          "handshake:error:other": "HANDSHAKE_FAILED_NO_DETAIL",
+        }[ev.type] ?? ev.type;
+        this.events.push({ event: name, endpoint: ev.address ?? "" });
+        for (const w of this.eventWaiters.splice(0)) w();
+      }
+    } catch { /* socket closed */ }
+  }
+
+  async start() {
+    for (const ep of this.a.bind) {
+      await this.sock.bind(ep);
+      this.endpoints.push(this.sock.lastEndpoint);
+    }
+    for (const ep of this.a.connect) {
+      this.sock.connect(ep);
+      this.endpoints.push(ep);
+    }
+    for (const topic of this.a.subscribe) await this.subscribe(topic, true);
+  }
+
+  async recv(timeoutMs) {
+    if (!this.canReceive) throw unsupported(`${this.type} cannot receive`);
+    this.sock.receiveTimeout = Math.max(0, Math.trunc(timeoutMs));
+    try {
+      return await this.sock.receive();
+    } catch (err) {
+      if (err?.code === "EAGAIN") return undefined;
+      throw err;
+    }
+  }
+
+  async send(frames, timeoutMs) {
+    if (!this.canSend) throw unsupported(`${this.type} cannot send`);
+    this.sock.sendTimeout = timeoutMs ?? this.sendTimeout;
+    await this.sock.send(frames);
+  }
+
+  async subscribe(topic, on) {
+    if (this.type === "SUB") {
+      if (on) this.sock.subscribe(topic);
+      else this.sock.unsubscribe(topic);
+    } else if (this.type === "XSUB") {
+      await this.send([Buffer.concat([Buffer.from([on ? 1 : 0]), topic])]);
+    } else {throw Object.assign(
+        new Error(`subscribe needs a SUB or XSUB socket, not ${this.type}`),
+        { code: "EINVAL" },
+      );}
+  }
+
+  async handle(cmd) {
+    const op = cmd.op;
+    const timeout = cmd.timeout ?? DEFAULT_RECV_TIMEOUT_MS;
+    switch (op) {
+      case "send":
+        await this.send(unhex(cmd.frames), cmd.timeout);
+        return { event: "sent" };
+      case "recv": {
+        const frames = await this.recv(timeout);
+        return frames === undefined
+          ? { event: "timeout" }
+          : { event: "msg", frames: hexes(frames) };
+      }
+      case "subscribe":
+      case "unsubscribe":
+        await this.subscribe(Buffer.from(cmd.topic ?? "", "hex"), op === "subscribe");
+        return { event: "ok" };
+      case "echo": {
+        let n = 0;
+        for (let i = 0; i < (cmd.count ?? 1); i++) {
+          const frames = await this.recv(timeout);
+          if (frames === undefined) return { event: "echoed", count: n, timed_out: true };
+          await this.send(frames);
+          n++;
+        }
+        return { event: "echoed", count: n };
+      }
+      case "recv_count": {
+        const want = cmd.count ?? 1, skip = cmd.skip ?? 0;
+        const digest = new Digest(), t0 = performance.now();
+        let n = 0, timedOut = false;
+        while (n < want) {
+          const frames = await this.recv(timeout);
+          if (frames === undefined) {
+            timedOut = true;
+            break;
+          }
+          digest.add(frames.slice(skip));
+          n++;
+        }
+        const ev = {
+          event: "counted",
+          count: n,
+          digest: digest.hex(),
+          elapsed_ms: performance.now() - t0,
+        };
+        if (timedOut) ev.timed_out = true;
+        return ev;
+      }
+      case "send_many": {
+        const count = cmd.count ?? 1, size = cmd.size ?? 0;
+        const prefix = Buffer.from(cmd.prefix ?? "", "hex");
+        const envelope = unhex(cmd.envelope ?? []);
+        const digest = new Digest(), t0 = performance.now();
+        for (let i = 0; i < count; i++) {
+          const msg = sequenceMessage(i, size, prefix);
+          try {
+            await this.send([...envelope, msg], cmd.timeout);
+          } catch (err) {
+            return { ...errorEvent(op, err), count: i, digest: digest.hex() };
+          }
+          digest.add([msg]);
+        }
+        return {
+          event: "sent_many",
+          count,
+          digest: digest.hex(),
+          elapsed_ms: performance.now() - t0,
+        };
+      }
+      case "bind":
+        await this.sock.bind(cmd.endpoint);
+        return { event: "bound", endpoint: this.sock.lastEndpoint };
+      case "connect":
+        this.sock.connect(cmd.endpoint);
+        return { event: "ok" };
+      case "disconnect":
+        this.sock.disconnect(cmd.endpoint);
+        return { event: "ok" };
+      case "unbind":
+        await this.sock.unbind(cmd.endpoint);
+        return { event: "ok" };
+      case "events": {
+        if (!this.a.monitor) throw new Error("start the peer with --monitor to record events");
+        return { event: "events", events: this.events.splice(0) };
+      }
+      case "wait_event": {
+        if (!this.a.monitor) throw new Error("start the peer with --monitor to record events");
+        const deadline = performance.now() + timeout;
+        for (;;) {
+          const i = this.events.findIndex((e) => e.event === cmd.name);
+          if (i >= 0) return { event: "observed", observed: this.events.splice(0, i + 1)[i] };
+          const left = deadline - performance.now();
+          if (left <= 0) return { event: "timeout" };
+          await new Promise((resolve) => {
+            const t = setTimeout(resolve, left);
+            this.eventWaiters.push(() => (clearTimeout(t), resolve()));
+          });
+        }
+      }
+      case "sleep":
+        await new Promise((resolve) => setTimeout(resolve, cmd.ms ?? 0));
+        return { event: "ok" };
+      case "ping":
+        return { event: "pong" };
+      default:
+        throw Object.assign(new Error(`unknown op ${JSON.stringify(op)}`), { code: "EBADCMD" });
+    }
+  }
+
+  close() {
+    this.sock.close();
+  }
+}
+
+async function main() {
+  let peer;
+  try {
+    peer = new Peer(parseArgs(process.argv.slice(2)));
+    await peer.start();
+  } catch (err) {
+    emit(errorEvent("start", err));
+    peer?.close();
+    return 2;
+  }
+  emit({
+    event: "ready",
+    endpoint: peer.endpoints[0] ?? null,
+    endpoints: peer.endpoints,
+    type: peer.type,
+    impl: "zeromq.js",
+    libzmq: zmq.version,
+  });
+  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const raw of lines) {
+    const line = raw.trim();
+    if (!line) continue;
+    let cmd;
+    try {
+      cmd = JSON.parse(line);
+    } catch (err) {
+      emit({ event: "error", op: null, code: "EBADCMD", message: String(err.message) });
+      continue;
+    }
+    if (cmd.op === "close") break;
+    try {
+      emit(await peer.handle(cmd));
+    } catch (err) {
+      emit(errorEvent(cmd.op, err));
+    }
+  }
+  lines.close();
+  peer.close();
+  emit({ event: "closed" });
+  return 0;
+}
+
+process.exitCode = await main();
+// zeromq.js keeps the event loop alive until its context terminates; leave promptly.
+setTimeout(() => process.exit(process.exitCode), 50).unref();

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs beyond Node's npm, and nothing when it is all present:
+#   Debian: python3-zmq (pyzmq on libzmq, the dependable interop peer; /usr/bin/python3 only),
+#           libzmq3-dev (C peer and bench harness), gcc + make + liburing-dev (native transport)
+#   npm:    zeromq@6.8.0 for the Node interop peer, in tests/interop/peers/node_modules (git-ignored)
+# Idempotent and quick when everything is there (dpkg-query and test -e, no network).
+# Run as root to install Debian packages; otherwise it uses `sudo -n` if that works, or says
+# exactly what to run.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+peers="$root/tests/interop/peers"
+zeromq_version="6.8.0"
+debs=(python3-zmq libzmq3-dev gcc make liburing-dev)
+start=$(date +%s%N)
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+installed() {
+  [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for p in "${debs[@]}"; do installed "$p" || missing+=("$p"); done
+else
+  log "dpkg-query not found: not a Debian system, skipping the Debian packages (${debs[*]})"
+fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    as_root=(sudo -n)
+  else
+    log "missing Debian packages: ${missing[*]}"
+    log "install them as root, then run the tests again:"
+    log "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+    exit 1
+  fi
+  log "installing ${missing[*]} with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! /usr/bin/python3 -c 'import zmq' 2>/dev/null; then
+  log "/usr/bin/python3 cannot import zmq although python3-zmq is installed"
+  exit 1
+fi
+
+zeromq_pkg="$peers/node_modules/zeromq/package.json"
+if ! { [ -e "$zeromq_pkg" ] && grep -q "\"version\": \"$zeromq_version\"" "$zeromq_pkg"; }; then
+  log "installing npm:zeromq@$zeromq_version into tests/interop/peers/node_modules"
+  # The npm package ships prebuilt addons (build/linux/x64/...), so no install script and no
+  # download beyond the npm registry is needed. --no-save keeps package.json/lock files out of
+  # the tree; only node_modules/ (git-ignored) is written.
+  npm install --prefix "$peers" --no-save --no-package-lock --ignore-scripts --no-audit \
+    --no-fund --loglevel=error "zeromq@$zeromq_version" >/dev/null
+fi
+if ! (cd "$peers" && node -e 'require("zeromq")') 2>/dev/null; then
+  log "node cannot load zeromq@$zeromq_version from $peers/node_modules"
+  exit 1
+fi
+
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+if [ "${#missing[@]}" -gt 0 ] || [ "$elapsed" -gt 2000 ]; then log "done in ${elapsed} ms"; fi

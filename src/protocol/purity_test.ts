@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+// Text imports need no permission, so `deno test src/protocol` checks these without --allow-read.
+import frameDecoder from "./_frame_decoder.ts" with { type: "text" };
+import greeting from "./_greeting.ts" with { type: "text" };
+import metadata from "./_metadata.ts" with { type: "text" };
+import outputBuffer from "./_output_buffer.ts" with { type: "text" };
+import wire from "./_wire.ts" with { type: "text" };
+import mechanism from "./mechanism.ts" with { type: "text" };
+import mod from "./mod.ts" with { type: "text" };
+import nullMechanism from "./null_mechanism.ts" with { type: "text" };
+import session from "./session.ts" with { type: "text" };
+import socketType from "./socket_type.ts" with { type: "text" };
+
+const KNOWN: Record<string, string> = {
+  "_frame_decoder.ts": frameDecoder,
+  "_greeting.ts": greeting,
+  "_metadata.ts": metadata,
+  "_output_buffer.ts": outputBuffer,
+  "_wire.ts": wire,
+  "mechanism.ts": mechanism,
+  "mod.ts": mod,
+  "null_mechanism.ts": nullMechanism,
+  "session.ts": session,
+  "socket_type.ts": socketType,
+};
+
+const DIR = new URL("./", import.meta.url);
+const canRead = Deno.permissions.querySync({ name: "read", path: DIR }).state === "granted";
+const IMPORT =
+  /(?:^|[^\w.])(?:import|export)\s*(?:type\s+)?(?:[\w*{}\s,$]*?\s*from\s*)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+
+// With --allow-read every .ts file of the directory is checked; without, the known sources.
+async function sources(): Promise<{ name: string; text: string }[]> {
+  const files = [];
+  if (!canRead) {
+    return Object.entries(KNOWN).map(([name, text]) => ({ name, text }));
+  }
+  for await (const entry of Deno.readDir(DIR)) {
+    if (entry.isFile && entry.name.endsWith(".ts")) {
+      files.push({ name: entry.name, text: await Deno.readTextFile(new URL(entry.name, DIR)) });
+    }
+  }
+  return files;
+}
+
+function stripComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
+}
+
+Deno.test("protocol sources import nothing outside src/protocol/", async () => {
+  for (const { name, text } of await sources()) {
+    if (name.endsWith("_test.ts") || name.endsWith("_bench.ts")) continue;
+    for (const match of stripComments(text).matchAll(IMPORT)) {
+      const specifier = match[1] ?? match[2];
+      assert.match(specifier, /^\.\/[\w.]+\.ts$/, `${name} imports ${specifier}`);
+    }
+  }
+});
+
+Deno.test("protocol tests reach outside only for node:assert and fast-check", async () => {
+  for (const { name, text } of await sources()) {
+    if (!name.endsWith("_test.ts") && !name.endsWith("_bench.ts")) continue;
+    for (const match of stripComments(text).matchAll(IMPORT)) {
+      const specifier = match[1] ?? match[2];
+      assert.ok(
+        /^\.\/[\w.]+\.ts$/.test(specifier) || specifier === "node:assert/strict" ||
+          specifier === "fast-check",
+        `${name} imports ${specifier}`,
+      );
+    }
+  }
+});
+
+Deno.test("protocol sources use no Deno APIs, timers or promises", async () => {
+  for (const { name, text } of await sources()) {
+    if (name.endsWith("_test.ts") || name.endsWith("_bench.ts")) continue;
+    const code = stripComments(text);
+    assert.doesNotMatch(code, /\bDeno\./, `${name} uses Deno.*`);
+    assert.doesNotMatch(
+      code,
+      /\b(setTimeout|setInterval|queueMicrotask|Promise|async|await)\b/,
+      `${name} uses timers or promises`,
+    );
+    assert.doesNotMatch(code, /\benum\s+\w+/, `${name} declares an enum`);
+  }
+});
+
+Deno.test({
+  name: "every protocol source file is in the purity test's list",
+  ignore: !canRead,
+  fn: async () => {
+    for (const { name } of await sources()) {
+      if (name.endsWith("_test.ts") || name.endsWith("_bench.ts")) continue;
+      assert.ok(name in KNOWN, `add ${name} to KNOWN in purity_test.ts`);
+    }
+  },
+});

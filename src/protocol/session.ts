@@ -230,8 +230,9 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  * const pump = (from: Session, to: Session) => {
  *   for (const bytes of from.takeOutput()) to.receive(bytes, 0);
  * };
- * pump(a, b);
- * pump(b, a);
+ * pump(a, b); // a's greeting
+ * pump(b, a); // b's greeting and READY: a is ready
+ * pump(a, b); // a's READY: b is ready
  * assert.equal(a.phase, "ready");
  * assert.equal(b.takeEvents()[0].type, "ready");
  *

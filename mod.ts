@@ -1,0 +1,53 @@
+/**
+ * Monocoque: ZeroMQ for Deno, in TypeScript. It speaks the ZeroMQ wire
+ * protocol (ZMTP 3.1, with 3.0 peers understood) itself, so a Deno program
+ * talks to libzmq, pyzmq, JeroMQ, NetMQ and zeromq.js peers with no native
+ * addon. Sockets send and receive messages (`Uint8Array[]`, one entry per
+ * frame) with `send()`/`receive()`, async iteration, and WHATWG streams.
+ *
+ * @example Request and reply over TCP
+ * ```ts
+ * import { RepSocket, ReqSocket } from "@monocoque/zmtp";
+ *
+ * await using rep = new RepSocket();
+ * await rep.bind("tcp://127.0.0.1:0");
+ * await using req = new ReqSocket();
+ * req.connect(rep.lastEndpoint!);
+ *
+ * await req.send("hello");
+ * const [request] = await rep.receive();
+ * await rep.send(["world: ", request]);
+ * const [prefix, echoed] = await req.receive();
+ * console.assert(new TextDecoder().decode(prefix) === "world: ");
+ * console.assert(new TextDecoder().decode(echoed) === "hello");
+ * ```
+ *
+ * @module
+ */
+
+export { ZmqError } from "./src/errors.ts";
+export type { ZmqErrorCode, ZmqErrorOptions } from "./src/errors.ts";
+export type { SocketType } from "./src/protocol/socket_type.ts";
+export { Socket } from "./src/socket/socket.ts";
+export type { EventsOptions, FrameLike, Message, MessageLike } from "./src/socket/socket.ts";
+export type { HandshakeFailure, SocketEvent, SocketEventType } from "./src/socket/events.ts";
+export type {
+  ConnectOptions,
+  OperationOptions,
+  ReqSocketOptions,
+  RouterSocketOptions,
+  SocketOptions,
+  XPubSocketOptions,
+} from "./src/socket/options.ts";
+export type { Connection, Endpoint, Listener, Transport } from "./src/transport/types.ts";
+export { ReqSocket } from "./src/socket/req.ts";
+export { RepSocket } from "./src/socket/rep.ts";
+export { DealerSocket } from "./src/socket/dealer.ts";
+export { RouterSocket } from "./src/socket/router.ts";
+export { PubSocket } from "./src/socket/pub.ts";
+export { SubSocket } from "./src/socket/sub.ts";
+export { XPubSocket } from "./src/socket/xpub.ts";
+export { XSubSocket } from "./src/socket/xsub.ts";
+export { PushSocket } from "./src/socket/push.ts";
+export { PullSocket } from "./src/socket/pull.ts";
+export { PairSocket } from "./src/socket/pair.ts";

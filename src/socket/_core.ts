@@ -1,0 +1,559 @@
+/**
+ * The machinery every socket type shares: endpoints (bind, connect with
+ * reconnect, unbind, disconnect), pipes, the fair-queued inbox, queues of
+ * waiting `send()`/`receive()` calls with their timeouts, monitor events, and
+ * close with linger. What differs between socket types — who gets the next
+ * message, what happens to an incoming one — is a {@linkcode Pattern}.
+ *
+ * @module
+ */
+
+import { ZmqError } from "../errors.ts";
+import type { SessionEvent } from "../protocol/session.ts";
+import type { SocketType } from "../protocol/socket_type.ts";
+import { parseEndpoint } from "../transport/endpoint.ts";
+import { transportFor } from "../transport/mod.ts";
+import type { Endpoint, Listener, Transport } from "../transport/types.ts";
+import { EventHub } from "./events.ts";
+import type { HandshakeFailure } from "./events.ts";
+import type { Message } from "./_message.ts";
+import { Pipe } from "./_pipe.ts";
+import type { PipeOwner } from "./_pipe.ts";
+import { FairQueue } from "./_routing/fair_queue.ts";
+import { reconnectDelay } from "./_routing/backoff.ts";
+import type { ConnectOptions, ResolvedOptions } from "./options.ts";
+import { routingIdBytes } from "./options.ts";
+
+/** The per-socket-type policy plugged into {@linkcode SocketCore}. */
+export interface Pattern {
+  /** Attach pipes made by `connect()` before their handshake, so messages queue (not for ROUTER). */
+  readonly attachEarly: boolean;
+  /** A peer is joining the routing policy; return false to refuse it. */
+  attach(pipe: Pipe): boolean;
+  /** A peer is leaving the routing policy. */
+  detach(pipe: Pipe): void;
+  /** A pipe's session became ready (after attach). */
+  ready?(pipe: Pipe): void;
+  /** An incoming message; push it to `pipe.inbox` or drop it. */
+  message(pipe: Pipe, frames: Message): void;
+  /** An incoming SUBSCRIBE/CANCEL command. */
+  subscription?(pipe: Pipe, topic: Uint8Array, subscribe: boolean): void;
+  /** Checks and transforms a message at the `send()` call; throws `ZmqError` (e.g. `EFSM`). */
+  prepareSend(frames: Message): Message;
+  /** Tries to hand a prepared message to pipes; returns false when it must wait for room. */
+  trySend(frames: Message): boolean;
+  /** Checks state at the `receive()` call; throws `ZmqError` (e.g. `EFSM`). */
+  prepareReceive(): void;
+  /** Takes the next message for the application, or `undefined`. */
+  tryReceive(): Message | undefined;
+  /** A receive was abandoned (timeout, abort) before it got a message. */
+  receiveAbandoned?(): void;
+  /** A prepared send was abandoned (timeout, abort, close) before it was queued. */
+  sendAbandoned?(frames: Message): void;
+}
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+  cleanup(): void;
+}
+
+interface SendWaiter extends Waiter<void> {
+  frames: Message;
+}
+
+interface BoundEndpoint {
+  requested: string;
+  endpoint: string;
+  listener: Listener;
+  pipes: Set<Pipe>;
+  loop: Promise<void>;
+}
+
+interface ConnectedEndpoint {
+  endpoint: string;
+  pipe: Pipe;
+  abort: AbortController;
+  loop: Promise<void>;
+}
+
+/** Cores of public sockets, for the socket-type classes; internal. */
+const cores = new WeakMap<object, SocketCore>();
+
+/** The core behind a public socket; internal. */
+export function coreOf(socket: object): SocketCore {
+  const core = cores.get(socket);
+  if (core === undefined) throw new TypeError("Not a Monocoque socket");
+  return core;
+}
+
+/** Registers the core of a public socket; internal. */
+export function registerCore(socket: object, core: SocketCore): void {
+  cores.set(socket, core);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+function failureKind(ev: Extract<SessionEvent, { type: "error" }>): HandshakeFailure {
+  if (ev.kind === "protocol") return "protocol";
+  if (ev.kind === "authentication") return "authentication";
+  return "other";
+}
+
+/** Shared socket machinery; internal. */
+export class SocketCore implements PipeOwner {
+  readonly type: SocketType;
+  readonly options: ResolvedOptions;
+  readonly inbox: FairQueue<Pipe, Message> = new FairQueue();
+  readonly events: EventHub = new EventHub();
+  pattern!: Pattern;
+  lastEndpoint: string | undefined;
+  closed = false;
+
+  #bound = new Map<string, BoundEndpoint>();
+  #connected = new Map<string, ConnectedEndpoint>();
+  #pipes = new Set<Pipe>();
+  #senders: SendWaiter[] = [];
+  #receivers: Waiter<Message>[] = [];
+  #loops = new Set<Promise<void>>();
+  #closing: Promise<void> | undefined;
+
+  constructor(type: SocketType, options: ResolvedOptions) {
+    this.type = type;
+    this.options = options;
+  }
+
+  /** Every live pipe. */
+  get pipes(): ReadonlySet<Pipe> {
+    return this.#pipes;
+  }
+
+  #checkOpen(): void {
+    if (this.closed) throw new ZmqError("ETERM", "The socket is closed");
+  }
+
+  #transport(endpoint: Endpoint): Transport {
+    const custom = this.options.transport;
+    if (custom !== undefined && endpoint.transport !== "inproc") return custom;
+    return transportFor(endpoint);
+  }
+
+  #track(loop: Promise<void>): Promise<void> {
+    this.#loops.add(loop);
+    loop.finally(() => this.#loops.delete(loop));
+    return loop;
+  }
+
+  // ---- endpoints -------------------------------------------------------
+
+  async bind(address: string): Promise<void> {
+    if (typeof address !== "string") throw new TypeError("The endpoint must be a string");
+    this.#checkOpen();
+    const endpoint = parseEndpoint(address);
+    let listener: Listener;
+    try {
+      listener = await this.#transport(endpoint).listen(endpoint);
+    } catch (e) {
+      this.events.emit({ type: "bindFailed", endpoint: address, error: e as Error });
+      throw e;
+    }
+    if (this.closed) {
+      listener.close();
+      throw new ZmqError("ETERM", "The socket was closed during bind");
+    }
+    const bound: BoundEndpoint = {
+      requested: address,
+      endpoint: listener.endpoint,
+      listener,
+      pipes: new Set(),
+      loop: Promise.resolve(),
+    };
+    this.#bound.set(listener.endpoint, bound);
+    this.lastEndpoint = listener.endpoint;
+    this.events.emit({ type: "listening", endpoint: listener.endpoint });
+    bound.loop = this.#track(this.#acceptLoop(bound));
+  }
+
+  async #acceptLoop(bound: BoundEndpoint): Promise<void> {
+    while (!this.closed) {
+      let conn;
+      try {
+        conn = await bound.listener.accept();
+      } catch (e) {
+        if (this.closed || !this.#bound.has(bound.endpoint)) return;
+        this.events.emit({ type: "acceptFailed", endpoint: bound.endpoint, error: e as Error });
+        await sleep(100, new AbortController().signal);
+        continue;
+      }
+      if (conn === null) return;
+      if (this.closed) {
+        conn.close();
+        return;
+      }
+      this.events.emit({ type: "accepted", endpoint: bound.endpoint, remote: conn.remoteEndpoint });
+      const pipe = new Pipe(this, bound.endpoint, false);
+      this.#pipes.add(pipe);
+      bound.pipes.add(pipe);
+      const run = pipe.run(conn, performance.now()).then((end) => {
+        bound.pipes.delete(pipe);
+        this.#pipes.delete(pipe);
+        this.#detach(pipe);
+        pipe.close(end.reason);
+        this.events.emit({
+          type: "disconnected",
+          endpoint: bound.endpoint,
+          reason: end.reason,
+          error: end.error,
+        });
+      });
+      this.#track(run);
+    }
+  }
+
+  async unbind(address: string): Promise<void> {
+    if (typeof address !== "string") throw new TypeError("The endpoint must be a string");
+    this.#checkOpen();
+    let bound = this.#bound.get(address);
+    if (bound === undefined) {
+      for (const b of this.#bound.values()) if (b.requested === address) bound = b;
+    }
+    if (bound === undefined) throw new ZmqError("ENOENT", `Endpoint ${address} is not bound`);
+    this.#bound.delete(bound.endpoint);
+    bound.listener.close();
+    for (const pipe of bound.pipes) pipe.drop("Endpoint unbound");
+    await bound.loop;
+    this.events.emit({ type: "closed", endpoint: bound.endpoint });
+  }
+
+  connect(address: string, options?: ConnectOptions): void {
+    if (typeof address !== "string") throw new TypeError("The endpoint must be a string");
+    this.#checkOpen();
+    const endpoint = parseEndpoint(address);
+    if (endpoint.transport === "tcp" && (endpoint.host === "*" || endpoint.port === 0)) {
+      throw new ZmqError("EINVAL", `Cannot connect to a wildcard endpoint: ${address}`);
+    }
+    const routingId = routingIdBytes(options?.routingId, "Connect option routingId");
+    if (this.#connected.has(address)) {
+      // libzmq allows it for some types, but a duplicate dial is almost always a bug.
+      throw new ZmqError("EINVAL", `Already connected to ${address}`);
+    }
+    const pipe = new Pipe(this, address, true, routingId);
+    this.#pipes.add(pipe);
+    const rec: ConnectedEndpoint = {
+      endpoint: address,
+      pipe,
+      abort: new AbortController(),
+      loop: Promise.resolve(),
+    };
+    this.#connected.set(address, rec);
+    this.lastEndpoint = address;
+    if (this.pattern.attachEarly && !this.options.immediate) this.#attach(pipe);
+    rec.loop = this.#track(this.#connectLoop(rec, this.#transport(endpoint), endpoint));
+  }
+
+  async #connectLoop(rec: ConnectedEndpoint, transport: Transport, endpoint: Endpoint) {
+    const { pipe, abort } = rec;
+    const o = this.options;
+    let attempt = 0;
+    while (!abort.signal.aborted) {
+      let conn;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let signal = abort.signal;
+      if (o.connectTimeout > 0) {
+        const timeout = new AbortController();
+        timer = setTimeout(
+          () => timeout.abort(new ZmqError("ETIMEDOUT", "Connect timed out")),
+          o.connectTimeout,
+        );
+        signal = AbortSignal.any([abort.signal, timeout.signal]);
+      }
+      try {
+        conn = await transport.connect(endpoint, { signal });
+      } catch (e) {
+        clearTimeout(timer);
+        if (abort.signal.aborted) return;
+        this.events.emit({ type: "connectDelayed", endpoint: rec.endpoint, error: e as Error });
+        if (!(await this.#retry(rec, attempt++))) return;
+        continue;
+      }
+      clearTimeout(timer);
+      if (abort.signal.aborted) {
+        conn.close();
+        return;
+      }
+      attempt = 0;
+      this.events.emit({ type: "connected", endpoint: rec.endpoint });
+      const end = await pipe.run(conn, performance.now());
+      // Pipes attached before the handshake keep their place (and queued
+      // messages) across reconnects; the others join again on the next handshake.
+      if (!this.pattern.attachEarly || o.immediate) this.#detach(pipe);
+      this.events.emit({
+        type: "disconnected",
+        endpoint: rec.endpoint,
+        reason: end.reason,
+        error: end.error,
+      });
+      if (abort.signal.aborted) return;
+      if (!(await this.#retry(rec, attempt++))) return;
+    }
+  }
+
+  async #retry(rec: ConnectedEndpoint, attempt: number): Promise<boolean> {
+    const o = this.options;
+    const delay = reconnectDelay(
+      attempt,
+      o.reconnectInterval,
+      o.reconnectMaxInterval,
+      Math.random(),
+    );
+    if (delay < 0) return false;
+    this.events.emit({ type: "connectRetried", endpoint: rec.endpoint, interval: delay });
+    await sleep(delay, rec.abort.signal);
+    return !rec.abort.signal.aborted;
+  }
+
+  disconnect(address: string): void {
+    if (typeof address !== "string") throw new TypeError("The endpoint must be a string");
+    this.#checkOpen();
+    const rec = this.#connected.get(address);
+    if (rec === undefined) throw new ZmqError("ENOENT", `Endpoint ${address} is not connected`);
+    this.#connected.delete(address);
+    rec.abort.abort();
+    rec.pipe.close("Endpoint disconnected");
+    this.#pipes.delete(rec.pipe);
+    this.#detach(rec.pipe);
+  }
+
+  // ---- pipes (PipeOwner) -----------------------------------------------
+
+  #attach(pipe: Pipe): boolean {
+    if (pipe.attached) return true;
+    pipe.inbox = this.inbox.add(pipe);
+    if (!this.pattern.attach(pipe)) {
+      this.inbox.remove(pipe.inbox, false);
+      pipe.inbox = undefined;
+      return false;
+    }
+    pipe.attached = true;
+    this.#pumpSenders();
+    return true;
+  }
+
+  #detach(pipe: Pipe): void {
+    if (!pipe.attached) return;
+    pipe.attached = false;
+    this.pattern.detach(pipe);
+    if (pipe.inbox !== undefined) this.inbox.remove(pipe.inbox, true);
+  }
+
+  pipeReady(pipe: Pipe): boolean {
+    if (this.closed) return false;
+    if (!pipe.attached && !this.#attach(pipe)) return false;
+    const peer = pipe.peer!;
+    this.events.emit({
+      type: "handshakeSucceeded",
+      endpoint: pipe.endpoint,
+      peer: { socketType: peer.socketType, routingId: peer.routingId },
+    });
+    this.pattern.ready?.(pipe);
+    this.#pumpSenders();
+    return true;
+  }
+
+  pipeMessage(pipe: Pipe, frames: Message): void {
+    if (!pipe.attached) return;
+    this.pattern.message(pipe, frames);
+    if (this.#receivers.length > 0) this.#pumpReceivers();
+  }
+
+  pipeSubscription(pipe: Pipe, topic: Uint8Array, subscribe: boolean): void {
+    if (!pipe.attached) return;
+    this.pattern.subscription?.(pipe, topic, subscribe);
+    if (this.#receivers.length > 0) this.#pumpReceivers();
+  }
+
+  pipeWritable(_pipe: Pipe): void {
+    if (this.#senders.length > 0) this.#pumpSenders();
+  }
+
+  pipeHandshakeFailed(pipe: Pipe, ev: Extract<SessionEvent, { type: "error" }>): void {
+    this.events.emit({
+      type: "handshakeFailed",
+      endpoint: pipe.endpoint,
+      kind: failureKind(ev),
+      reason: ev.reason,
+      error: new ZmqError(ev.code, ev.reason),
+    });
+  }
+
+  /** After taking a message from the inbox, lets its pipe read again if it was paused. */
+  taken(): void {
+    const pipe = this.inbox.lastKey;
+    if (pipe !== undefined) pipe.checkInbound();
+  }
+
+  /** Wakes waiting receivers when a pattern queued a message outside pipeMessage. */
+  wakeReceivers(): void {
+    if (this.#receivers.length > 0) this.#pumpReceivers();
+  }
+
+  /** Wakes waiting senders when room appeared outside the pipes' own reports. */
+  wakeSenders(): void {
+    if (this.#senders.length > 0) this.#pumpSenders();
+  }
+
+  // ---- send / receive --------------------------------------------------
+
+  send(frames: Message, signal: AbortSignal | undefined): Promise<void> {
+    if (this.closed) return Promise.reject(new ZmqError("ETERM", "The socket is closed"));
+    let prepared: Message;
+    try {
+      prepared = this.pattern.prepareSend(frames);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (this.#senders.length === 0 && this.pattern.trySend(prepared)) return Promise.resolve();
+    const timeout = this.options.sendTimeout;
+    if (timeout === 0) {
+      this.pattern.sendAbandoned?.(prepared);
+      return Promise.reject(new ZmqError("EAGAIN", "No peer can take the message now"));
+    }
+    return this.#wait(this.#senders, timeout, signal, "Send", { frames: prepared }) as Promise<
+      void
+    >;
+  }
+
+  receive(signal: AbortSignal | undefined): Promise<Message> {
+    if (this.closed) return Promise.reject(new ZmqError("ETERM", "The socket is closed"));
+    try {
+      this.pattern.prepareReceive();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (this.#receivers.length === 0) {
+      const msg = this.pattern.tryReceive();
+      if (msg !== undefined) {
+        this.taken();
+        return Promise.resolve(msg);
+      }
+    }
+    const timeout = this.options.receiveTimeout;
+    if (timeout === 0) {
+      this.pattern.receiveAbandoned?.();
+      return Promise.reject(new ZmqError("EAGAIN", "No message is available"));
+    }
+    return this.#wait(this.#receivers, timeout, signal, "Receive", {}) as Promise<Message>;
+  }
+
+  #wait<T, W extends Waiter<T>>(
+    queue: W[],
+    timeout: number,
+    signal: AbortSignal | undefined,
+    what: string,
+    extra: Omit<W, keyof Waiter<T>>,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = () => fail(signal!.reason);
+      const cleanup = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const waiter = {
+        ...extra,
+        resolve: (v: T) => {
+          cleanup();
+          resolve(v);
+        },
+        reject: (e: unknown) => {
+          cleanup();
+          reject(e);
+        },
+        cleanup,
+      } as unknown as W;
+      const fail = (e: unknown) => {
+        const i = queue.indexOf(waiter);
+        if (i < 0) return;
+        queue.splice(i, 1);
+        if (queue === (this.#receivers as unknown)) this.pattern.receiveAbandoned?.();
+        else this.pattern.sendAbandoned?.((waiter as unknown as SendWaiter).frames);
+        waiter.reject(e);
+        // A removed head may have blocked the ones behind it.
+        if (queue === (this.#senders as unknown)) this.#pumpSenders();
+      };
+      if (signal !== undefined) {
+        if (signal.aborted) return reject(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+      }
+      if (timeout > 0) {
+        timer = setTimeout(
+          () => fail(new ZmqError("EAGAIN", `${what} timed out after ${timeout} ms`)),
+          timeout,
+        );
+      }
+      queue.push(waiter);
+    });
+  }
+
+  #pumpSenders(): void {
+    const q = this.#senders;
+    while (q.length > 0) {
+      const w = q[0];
+      if (!this.pattern.trySend(w.frames)) return;
+      q.shift();
+      w.resolve();
+    }
+  }
+
+  #pumpReceivers(): void {
+    const q = this.#receivers;
+    while (q.length > 0) {
+      const msg = this.pattern.tryReceive();
+      if (msg === undefined) return;
+      this.taken();
+      q.shift()!.resolve(msg);
+    }
+  }
+
+  // ---- close -----------------------------------------------------------
+
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.closed = true;
+    this.#closing = this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    for (const b of this.#bound.values()) b.listener.close();
+    for (const c of this.#connected.values()) c.abort.abort();
+    const term = () => new ZmqError("ETERM", "The socket was closed");
+    for (const w of this.#senders.splice(0)) w.reject(term());
+    for (const w of this.#receivers.splice(0)) w.reject(term());
+    const linger = this.options.linger;
+    if (linger !== 0) {
+      const pending = [...this.#pipes].filter((p) => p.connected && p.ready && p.queued > 0);
+      await Promise.all(pending.map((p) => p.drain(linger)));
+    }
+    for (const pipe of this.#pipes) pipe.close("Socket closed");
+    while (this.#loops.size > 0) await Promise.all([...this.#loops]);
+    for (const b of this.#bound.values()) {
+      this.events.emit({ type: "closed", endpoint: b.endpoint });
+    }
+    this.#bound.clear();
+    this.#connected.clear();
+    this.#pipes.clear();
+    this.events.end();
+  }
+}

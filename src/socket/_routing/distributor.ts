@@ -1,0 +1,32 @@
+/**
+ * Fan-out (RFC 29): one message to every peer whose subscriptions match its
+ * first frame and that has room; a peer at its high-water mark misses it.
+ * The frames are shared, not copied, between peers.
+ *
+ * @module
+ */
+
+/** A peer as the distributor sees it. */
+export interface Subscriber {
+  readonly ready: boolean;
+  readonly subscriptions: { matches(data: Uint8Array): boolean } | undefined;
+  hasRoom(): boolean;
+  enqueue(frames: Uint8Array[]): void;
+}
+
+/**
+ * Queues `frames` to every ready, matching subscriber with room.
+ *
+ * @returns How many subscribers got the message.
+ */
+export function distribute(subscribers: Iterable<Subscriber>, frames: Uint8Array[]): number {
+  const topic = frames[0];
+  let n = 0;
+  for (const s of subscribers) {
+    if (s.ready && s.subscriptions?.matches(topic) && s.hasRoom()) {
+      s.enqueue(frames);
+      n++;
+    }
+  }
+  return n;
+}

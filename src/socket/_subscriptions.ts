@@ -1,0 +1,49 @@
+/**
+ * What PUB and XPUB share (RFC 29): each peer's subscriptions, learnt from
+ * SUBSCRIBE/CANCEL commands or from the 0x01/0x00 subscription messages of
+ * ZMTP 3.0 peers, and fan-out of each message to every matching peer with
+ * room. Publishing never waits: a peer at its high-water mark misses the
+ * message; internal.
+ *
+ * @module
+ */
+
+import type { Message } from "./_message.ts";
+import type { Pipe } from "./_pipe.ts";
+import { BasePattern } from "./_pattern.ts";
+import { SubscriptionTable } from "./_routing/subscription_table.ts";
+import { distribute } from "./_routing/distributor.ts";
+
+/** Fan-out to subscribers; subclasses decide what subscriptions do. */
+export class PublisherPattern extends BasePattern {
+  override readonly attachEarly = false;
+  readonly subscribers: Set<Pipe> = new Set();
+
+  override attach(pipe: Pipe): boolean {
+    pipe.subscriptions = new SubscriptionTable();
+    this.subscribers.add(pipe);
+    return true;
+  }
+
+  override detach(pipe: Pipe): void {
+    this.subscribers.delete(pipe);
+  }
+
+  /** A subscription message or command from a peer. */
+  override subscription(pipe: Pipe, topic: Uint8Array, subscribe: boolean): void {
+    if (subscribe) pipe.subscriptions!.add(topic);
+    else pipe.subscriptions!.remove(topic);
+  }
+
+  override message(pipe: Pipe, frames: Message): void {
+    const first = frames[0];
+    if (frames.length === 1 && first.length > 0 && (first[0] === 1 || first[0] === 0)) {
+      this.subscription(pipe, first.subarray(1), first[0] === 1);
+    }
+  }
+
+  override trySend(frames: Message): boolean {
+    distribute(this.subscribers, frames);
+    return true;
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Monitor events (libzmq's zmq_socket_monitor, as an async iterable):
+ * what happened to a socket's endpoints and connections. Events never block
+ * the socket: each `events()` iterator buffers a bounded number and drops
+ * the oldest when its reader falls behind.
+ *
+ * @module
+ */
+
+import type { SocketType } from "../protocol/socket_type.ts";
+
+/** Why a handshake failed. */
+export type HandshakeFailure = "protocol" | "authentication" | "other";
+
+/** One monitor event; `endpoint` is the endpoint string it concerns. */
+export type SocketEvent =
+  | { type: "listening"; endpoint: string }
+  | { type: "bindFailed"; endpoint: string; error: Error }
+  | { type: "accepted"; endpoint: string; remote: string }
+  | { type: "acceptFailed"; endpoint: string; error: Error }
+  | { type: "connected"; endpoint: string }
+  | { type: "connectDelayed"; endpoint: string; error: Error }
+  | { type: "connectRetried"; endpoint: string; interval: number }
+  | {
+    type: "handshakeSucceeded";
+    endpoint: string;
+    peer: { socketType: SocketType; routingId: Uint8Array | undefined };
+  }
+  | {
+    type: "handshakeFailed";
+    endpoint: string;
+    kind: HandshakeFailure;
+    reason: string;
+    error: Error;
+  }
+  | { type: "disconnected"; endpoint: string; reason: string; error?: Error }
+  | { type: "closed"; endpoint: string };
+
+/** The names of {@linkcode SocketEvent}s. */
+export type SocketEventType = SocketEvent["type"];
+
+const MAX_BUFFERED = 1000;
+
+/** Fan-out of events to any number of bounded iterators; internal. */
+export class EventHub {
+  #subscribers = new Set<EventSubscriber>();
+  #ended = false;
+
+  emit(event: SocketEvent): void {
+    for (const s of this.#subscribers) s.push(event);
+  }
+
+  /** Ends every iterator after what it has buffered. */
+  end(): void {
+    this.#ended = true;
+    for (const s of this.#subscribers) s.end();
+    this.#subscribers.clear();
+  }
+
+  subscribe(signal?: AbortSignal): AsyncIterableIterator<SocketEvent> {
+    const s = new EventSubscriber(() => this.#subscribers.delete(s));
+    if (this.#ended) s.end();
+    else this.#subscribers.add(s);
+    if (signal) {
+      if (signal.aborted) s.end();
+      else signal.addEventListener("abort", () => s.end(), { once: true });
+    }
+    return s;
+  }
+}
+
+class EventSubscriber implements AsyncIterableIterator<SocketEvent> {
+  #buffer: SocketEvent[] = [];
+  #waiter: ((r: IteratorResult<SocketEvent>) => void) | undefined;
+  #done = false;
+  #unsubscribe: () => void;
+
+  constructor(unsubscribe: () => void) {
+    this.#unsubscribe = unsubscribe;
+  }
+
+  push(event: SocketEvent): void {
+    if (this.#done) return;
+    if (this.#waiter) {
+      const w = this.#waiter;
+      this.#waiter = undefined;
+      w({ value: event, done: false });
+      return;
+    }
+    if (this.#buffer.length >= MAX_BUFFERED) this.#buffer.shift();
+    this.#buffer.push(event);
+  }
+
+  end(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#unsubscribe();
+    if (this.#waiter) {
+      const w = this.#waiter;
+      this.#waiter = undefined;
+      w({ value: undefined, done: true });
+    }
+  }
+
+  next(): Promise<IteratorResult<SocketEvent>> {
+    const e = this.#buffer.shift();
+    if (e !== undefined) return Promise.resolve({ value: e, done: false });
+    if (this.#done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => (this.#waiter = resolve));
+  }
+
+  return(): Promise<IteratorResult<SocketEvent>> {
+    this.#buffer.length = 0;
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<SocketEvent> {
+    return this;
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * Socket options: one object given at construction, camelCase names, each
+ * documented with its libzmq name and default.
+ *
+ * @module
+ */
+
+import type { Transport } from "../transport/types.ts";
+
+/** Options every socket type accepts. */
+export interface SocketOptions {
+  /**
+   * ZMQ_ROUTING_ID: this socket's identity, sent to ROUTER peers (1..255
+   * bytes, not starting with a zero byte). Default: none.
+   */
+  routingId?: string | Uint8Array;
+  /** ZMQ_SNDHWM: messages queued per peer before sends block or drop. Default 1000; 0 means no limit. */
+  sendHighWaterMark?: number;
+  /** ZMQ_RCVHWM: messages queued per peer before reading from it pauses. Default 1000; 0 means no limit. */
+  receiveHighWaterMark?: number;
+  /** ZMQ_SNDTIMEO: ms a blocked send waits before `EAGAIN`. Default -1 (wait forever); 0 fails at once. */
+  sendTimeout?: number;
+  /** ZMQ_RCVTIMEO: ms a receive waits before `EAGAIN`. Default -1 (wait forever); 0 fails at once. */
+  receiveTimeout?: number;
+  /**
+   * ZMQ_LINGER: ms `close()` waits for queued messages to reach connected
+   * peers. Default -1 (until they are written); 0 discards them. Messages for
+   * a peer that is not connected at close time are discarded.
+   */
+  linger?: number;
+  /** ZMQ_RECONNECT_IVL: ms before redialling a lost or refused connection. Default 100; -1 disables reconnecting. */
+  reconnectInterval?: number;
+  /** ZMQ_RECONNECT_IVL_MAX: upper bound for the doubling reconnect interval. Default 0 (no doubling). */
+  reconnectMaxInterval?: number;
+  /** ZMQ_CONNECT_TIMEOUT: ms a TCP connect may take. Default 0 (the OS decides). */
+  connectTimeout?: number;
+  /** ZMQ_HANDSHAKE_IVL: ms a new connection has to complete the ZMTP handshake. Default 30000; 0 disables. */
+  handshakeInterval?: number;
+  /** ZMQ_HEARTBEAT_IVL: ms between ZMTP PINGs. Default 0 (off). */
+  heartbeatInterval?: number;
+  /** ZMQ_HEARTBEAT_TIMEOUT: ms without traffic after a PING before the peer is dropped. Default: `heartbeatInterval`. */
+  heartbeatTimeout?: number;
+  /** ZMQ_HEARTBEAT_TTL: ms the peer should wait for our traffic before dropping us, sent in PINGs. Default 0. */
+  heartbeatTimeToLive?: number;
+  /** ZMQ_MAXMSGSIZE: largest frame in bytes accepted from a peer; a larger one drops that peer. Default -1 (no limit). */
+  maxMessageSize?: number;
+  /** ZMQ_IMMEDIATE: queue messages only to completed connections. Default false. */
+  immediate?: boolean;
+  /** ZMQ_CONFLATE: keep only the newest message in each queue (single-part messages only). Default false. */
+  conflate?: boolean;
+  /**
+   * A transport to use for `tcp://` and `ipc://` endpoints instead of Deno's
+   * built-in sockets, e.g. the io_uring transport from `@monocoque/zmtp/native`.
+   */
+  transport?: Transport;
+}
+
+/** Options for ROUTER sockets. */
+export interface RouterSocketOptions extends SocketOptions {
+  /** ZMQ_ROUTER_MANDATORY: fail with `EHOSTUNREACH` for an unknown routing id instead of dropping. Default false. */
+  mandatory?: boolean;
+  /** ZMQ_ROUTER_HANDOVER: a new peer with a routing id in use takes it over. Default false (the new peer is refused). */
+  handover?: boolean;
+}
+
+/** Options for REQ sockets. */
+export interface ReqSocketOptions extends SocketOptions {
+  /** ZMQ_REQ_CORRELATE: prefix requests with an id and drop replies that do not match. Default false. */
+  correlate?: boolean;
+  /** ZMQ_REQ_RELAXED: allow a new request before the reply to the last one. Default false. */
+  relaxed?: boolean;
+}
+
+/** Options for XPUB sockets. */
+export interface XPubSocketOptions extends SocketOptions {
+  /** ZMQ_XPUB_VERBOSE: pass every subscription to the application, not only new ones. Default false. */
+  verbose?: boolean;
+  /** ZMQ_XPUB_MANUAL: the application decides subscriptions with `subscribe()`/`unsubscribe()`. Default false. */
+  manual?: boolean;
+  /** ZMQ_XPUB_WELCOME_MSG: a message sent to every new subscriber. Default none. */
+  welcomeMessage?: string | Uint8Array;
+}
+
+/** Options for `connect()`. */
+export interface ConnectOptions {
+  /** ZMQ_CONNECT_ROUTING_ID: the routing id a ROUTER gives the peer of this connection. */
+  routingId?: string | Uint8Array;
+}
+
+/** Options for one `send()` or `receive()` call. */
+export interface OperationOptions {
+  /** Aborts the wait: the call rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Resolved options with defaults; internal. */
+export interface ResolvedOptions {
+  routingId: Uint8Array | undefined;
+  sendHighWaterMark: number;
+  receiveHighWaterMark: number;
+  sendTimeout: number;
+  receiveTimeout: number;
+  linger: number;
+  reconnectInterval: number;
+  reconnectMaxInterval: number;
+  connectTimeout: number;
+  handshakeInterval: number;
+  heartbeatInterval: number;
+  heartbeatTimeout: number;
+  heartbeatTimeToLive: number;
+  maxMessageSize: number;
+  immediate: boolean;
+  conflate: boolean;
+  transport: Transport | undefined;
+}
+
+const encoder = new TextEncoder();
+
+/** Converts a routing id option to bytes, validating it as libzmq does; internal. */
+export function routingIdBytes(
+  value: string | Uint8Array | undefined,
+  name: string,
+): Uint8Array | undefined {
+  if (value === undefined) return undefined;
+  let bytes: Uint8Array;
+  if (typeof value === "string") bytes = encoder.encode(value);
+  else if (value instanceof Uint8Array) bytes = value;
+  else throw new TypeError(`${name} must be a string or Uint8Array`);
+  if (bytes.length < 1 || bytes.length > 255) {
+    throw new RangeError(`${name} must be 1 to 255 bytes long, got ${bytes.length}`);
+  }
+  return bytes;
+}
+
+function integer(
+  options: Record<string, unknown>,
+  name: string,
+  fallback: number,
+  min: number,
+): number {
+  const v = options[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw new TypeError(`Option ${name} must be an integer, got ${String(v)}`);
+  }
+  if (v < min) throw new RangeError(`Option ${name} must be at least ${min}, got ${v}`);
+  return v;
+}
+
+function boolean(options: Record<string, unknown>, name: string): boolean {
+  const v = options[name];
+  if (v === undefined) return false;
+  if (typeof v !== "boolean") throw new TypeError(`Option ${name} must be a boolean`);
+  return v;
+}
+
+/** Validates options and applies libzmq's defaults; internal. */
+export function resolveOptions(options: SocketOptions | undefined): ResolvedOptions {
+  if (options === undefined) options = {};
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("Socket options must be an object");
+  }
+  const o = options as Record<string, unknown>;
+  const heartbeatInterval = integer(o, "heartbeatInterval", 0, 0);
+  const transport = options.transport;
+  if (
+    transport !== undefined &&
+    (typeof transport !== "object" || typeof transport.connect !== "function")
+  ) {
+    throw new TypeError("Option transport must implement the Transport interface");
+  }
+  return {
+    routingId: routingIdBytes(options.routingId, "Option routingId"),
+    sendHighWaterMark: integer(o, "sendHighWaterMark", 1000, 0),
+    receiveHighWaterMark: integer(o, "receiveHighWaterMark", 1000, 0),
+    sendTimeout: integer(o, "sendTimeout", -1, -1),
+    receiveTimeout: integer(o, "receiveTimeout", -1, -1),
+    linger: integer(o, "linger", -1, -1),
+    reconnectInterval: integer(o, "reconnectInterval", 100, -1),
+    reconnectMaxInterval: integer(o, "reconnectMaxInterval", 0, 0),
+    connectTimeout: integer(o, "connectTimeout", 0, 0),
+    handshakeInterval: integer(o, "handshakeInterval", 30000, 0),
+    heartbeatInterval,
+    heartbeatTimeout: integer(o, "heartbeatTimeout", heartbeatInterval, 0),
+    heartbeatTimeToLive: integer(o, "heartbeatTimeToLive", 0, 0),
+    maxMessageSize: integer(o, "maxMessageSize", -1, -1),
+    immediate: boolean(o, "immediate"),
+    conflate: boolean(o, "conflate"),
+    transport,
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * ROUTER (RFC 28, ZMQ_ROUTER): every incoming message is prefixed with the
+ * routing id of the peer it came from, and every outgoing message is routed
+ * by its first frame. A peer's routing id is the one given with
+ * `connect(endpoint, { routingId })`, else the Identity it announced, else a
+ * generated 5-byte id (a zero byte and a counter, as libzmq makes them).
+ * Unroutable messages are dropped, or fail with `EHOSTUNREACH` when
+ * `mandatory` is set; a duplicate routing id is refused, or takes over the old
+ * connection when `handover` is set.
+ *
+ * @module
+ */
+
+import { ZmqError } from "../errors.ts";
+import { coreOf } from "./_core.ts";
+import type { SocketCore } from "./_core.ts";
+import { bytesKey } from "./_message.ts";
+import type { Message } from "./_message.ts";
+import type { Pipe } from "./_pipe.ts";
+import { BasePattern } from "./_pattern.ts";
+import type { ConnectOptions, RouterSocketOptions } from "./options.ts";
+import { Socket } from "./socket.ts";
+
+class RouterPattern extends BasePattern {
+  override readonly attachEarly = false;
+  readonly #byId = new Map<string, Pipe>();
+  readonly #mandatory: boolean;
+  readonly #handover: boolean;
+  #nextId = (Math.random() * 0x1_0000_0000) >>> 0;
+
+  constructor(core: SocketCore, options: RouterSocketOptions) {
+    super(core);
+    this.#mandatory = options.mandatory === true;
+    this.#handover = options.handover === true;
+  }
+
+  #generateId(): Uint8Array {
+    const id = new Uint8Array(5);
+    let key: string;
+    do {
+      this.#nextId = (this.#nextId + 1) >>> 0;
+      new DataView(id.buffer).setUint32(1, this.#nextId);
+      key = bytesKey(id);
+    } while (this.#byId.has(key));
+    return id;
+  }
+
+  override attach(pipe: Pipe): boolean {
+    let id = pipe.connectRoutingId ?? pipe.peer?.routingId;
+    if (id !== undefined && id.length === 0) id = undefined;
+    if (id === undefined) id = this.#generateId();
+    const key = bytesKey(id);
+    const existing = this.#byId.get(key);
+    if (existing !== undefined) {
+      if (!this.#handover) return false;
+      this.#byId.delete(key);
+      existing.routingId = undefined;
+      existing.drop("Routing id handed over to a new connection");
+    }
+    pipe.routingId = id;
+    this.#byId.set(key, pipe);
+    return super.attach(pipe);
+  }
+
+  override detach(pipe: Pipe): void {
+    super.detach(pipe);
+    const id = pipe.routingId;
+    if (id !== undefined && this.#byId.get(bytesKey(id)) === pipe) this.#byId.delete(bytesKey(id));
+  }
+
+  override message(pipe: Pipe, frames: Message): void {
+    const id = pipe.routingId;
+    if (id === undefined) return;
+    const out = new Array<Uint8Array>(frames.length + 1);
+    out[0] = id;
+    for (let i = 0; i < frames.length; i++) out[i + 1] = frames[i];
+    super.message(pipe, out);
+  }
+
+  override prepareSend(frames: Message): Message {
+    if (this.#mandatory && !this.#byId.has(bytesKey(frames[0]))) {
+      throw new ZmqError("EHOSTUNREACH", "No peer with that routing id is connected");
+    }
+    return frames;
+  }
+
+  override trySend(frames: Message): boolean {
+    const pipe = this.#byId.get(bytesKey(frames[0]));
+    if (pipe === undefined || frames.length < 2) return true; // unroutable: dropped
+    if (!pipe.hasRoom()) return !this.#mandatory; // full: dropped, or wait when mandatory
+    pipe.enqueue(frames.slice(1));
+    return true;
+  }
+}
+
+/**
+ * A ROUTER socket: routes replies to many peers by routing id.
+ *
+ * @example A broker front end
+ * ```ts
+ * import { DealerSocket, RouterSocket } from "@monocoque/zmtp";
+ *
+ * await using router = new RouterSocket({ mandatory: true });
+ * await router.bind("inproc://router-doc");
+ * await using dealer = new DealerSocket({ routingId: "client-7" });
+ * dealer.connect("inproc://router-doc");
+ * await dealer.send("work");
+ * const [id] = await router.receive();
+ * console.assert(new TextDecoder().decode(id) === "client-7");
+ * await router.send([id, "done"]);
+ * const [done] = await dealer.receive();
+ * console.assert(new TextDecoder().decode(done) === "done");
+ * ```
+ */
+export class RouterSocket extends Socket {
+  /**
+   * Creates a ROUTER socket.
+   *
+   * @param options Socket options, plus `mandatory` and `handover`.
+   */
+  constructor(options?: RouterSocketOptions) {
+    super("ROUTER", options);
+    const core = coreOf(this);
+    core.pattern = new RouterPattern(core, options ?? {});
+  }
+
+  /**
+   * Connects to an endpoint; `options.routingId` names the peer so messages
+   * can be routed to it (ZMQ_CONNECT_ROUTING_ID).
+   *
+   * @param endpoint The endpoint to connect to.
+   * @param options The routing id to give this peer.
+   */
+  override connect(endpoint: string, options?: ConnectOptions): void {
+    super.connect(endpoint, options);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * SUB (RFC 29, ZMQ_SUB): receives the messages whose first frame starts with
+ * one of its subscribed prefixes. With no subscription nothing is received
+ * (as libzmq); the empty prefix subscribes to everything. Subscriptions are
+ * counted: subscribing twice needs two unsubscribes. Cannot send.
+ *
+ * @module
+ */
+
+import { coreOf } from "./_core.ts";
+import { topicBytes } from "./_message.ts";
+import type { Message } from "./_message.ts";
+import { notSupported } from "./_pattern.ts";
+import { SubscriberPattern } from "./_subscriber.ts";
+import type { SocketOptions } from "./options.ts";
+import { Socket } from "./socket.ts";
+
+class SubPattern extends SubscriberPattern {
+  override prepareSend(): Message {
+    notSupported("SUB", "send");
+  }
+}
+
+/**
+ * A SUB socket: subscribes to topic prefixes of publishers.
+ *
+ * @example Subscribing to a prefix
+ * ```ts
+ * import { SubSocket } from "@monocoque/zmtp";
+ *
+ * await using sub = new SubSocket({ receiveTimeout: 1000 });
+ * sub.subscribe("weather.", "traffic.");
+ * sub.unsubscribe("traffic.");
+ * sub.connect("tcp://127.0.0.1:5556"); // connects in the background, whenever a publisher is there
+ * ```
+ */
+export class SubSocket extends Socket {
+  /**
+   * Creates a SUB socket.
+   *
+   * @param options Socket options.
+   */
+  constructor(options?: SocketOptions) {
+    super("SUB", options);
+    const core = coreOf(this);
+    core.pattern = new SubPattern(core);
+  }
+
+  /**
+   * Subscribes to messages whose first frame starts with each prefix
+   * (ZMQ_SUBSCRIBE). `""` subscribes to everything.
+   *
+   * @param topics The prefixes.
+   */
+  subscribe(...topics: (string | Uint8Array)[]): void {
+    const pattern = coreOf(this).pattern as SubPattern;
+    for (const t of topics.map(topicBytes)) pattern.change(t, true);
+  }
+
+  /**
+   * Removes one subscription to each prefix (ZMQ_UNSUBSCRIBE).
+   *
+   * @param topics The prefixes.
+   */
+  unsubscribe(...topics: (string | Uint8Array)[]): void {
+    const pattern = coreOf(this).pattern as SubPattern;
+    for (const t of topics.map(topicBytes)) pattern.change(t, false);
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * XPUB (RFC 29, ZMQ_XPUB): a PUB that also hands subscriptions to the
+ * application as messages — first byte 1 (subscribe) or 0 (unsubscribe),
+ * then the topic. By default only a topic's first subscription and last
+ * unsubscription are passed on; `verbose` passes every subscription. With
+ * `manual`, the application decides what each subscriber gets by calling
+ * `subscribe()`/`unsubscribe()` after receiving its subscription message.
+ * `welcomeMessage` is sent to every new subscriber.
+ *
+ * @module
+ */
+
+import { coreOf } from "./_core.ts";
+import type { SocketCore } from "./_core.ts";
+import { topicBytes } from "./_message.ts";
+import type { Message } from "./_message.ts";
+import type { Pipe } from "./_pipe.ts";
+import { SubscriptionTable } from "./_routing/subscription_table.ts";
+import { PublisherPattern } from "./_subscriptions.ts";
+import type { XPubSocketOptions } from "./options.ts";
+import { Socket } from "./socket.ts";
+
+function subscriptionMessage(topic: Uint8Array, subscribe: boolean): Message {
+  const m = new Uint8Array(topic.length + 1);
+  m[0] = subscribe ? 1 : 0;
+  m.set(topic, 1);
+  return [m];
+}
+
+class XPubPattern extends PublisherPattern {
+  readonly #all = new SubscriptionTable();
+  readonly #verbose: boolean;
+  readonly #manual: boolean;
+  readonly #welcome: Uint8Array | undefined;
+
+  constructor(core: SocketCore, options: XPubSocketOptions) {
+    super(core);
+    this.#verbose = options.verbose === true;
+    this.#manual = options.manual === true;
+    const w = options.welcomeMessage;
+    this.#welcome = w === undefined ? undefined : topicBytes(w);
+  }
+
+  override attach(pipe: Pipe): boolean {
+    super.attach(pipe);
+    if (this.#welcome !== undefined) pipe.enqueue([this.#welcome]);
+    return true;
+  }
+
+  override detach(pipe: Pipe): void {
+    super.detach(pipe);
+    // The peer's topics that nobody else wants any more are unsubscribed upstream.
+    if (this.#manual) return;
+    for (const topic of pipe.subscriptions?.prefixes() ?? []) {
+      if (this.#all.remove(topic)) pipe.inbox?.push(subscriptionMessage(topic, false));
+    }
+    this.core.wakeReceivers();
+  }
+
+  override subscription(pipe: Pipe, topic: Uint8Array, subscribe: boolean): void {
+    if (this.#manual) {
+      pipe.inbox!.push(subscriptionMessage(topic, subscribe));
+      return;
+    }
+    const table = pipe.subscriptions!;
+    if (subscribe) {
+      table.add(topic);
+      if (this.#all.add(topic) || this.#verbose) {
+        pipe.inbox!.push(subscriptionMessage(topic, true));
+      }
+    } else if (table.remove(topic) && this.#all.remove(topic)) {
+      pipe.inbox!.push(subscriptionMessage(topic, false));
+    }
+  }
+
+  override message(pipe: Pipe, frames: Message): void {
+    const first = frames[0];
+    if (frames.length === 1 && first.length > 0 && (first[0] === 1 || first[0] === 0)) {
+      super.message(pipe, frames);
+    } else {
+      pipe.inbox!.push(frames); // an upstream message from an XSUB
+    }
+  }
+
+  /** Manual mode: applies a subscription to the peer whose subscription was read last. */
+  manualSubscription(topic: Uint8Array, subscribe: boolean): void {
+    const pipe = this.core.inbox.lastKey;
+    if (pipe === undefined || !this.subscribers.has(pipe)) return;
+    if (subscribe) pipe.subscriptions!.add(topic);
+    else pipe.subscriptions!.remove(topic);
+  }
+}
+
+/**
+ * An XPUB socket: a publisher that sees its subscribers' subscriptions.
+ *
+ * @example Learning what subscribers want
+ * ```ts
+ * import { SubSocket, XPubSocket } from "@monocoque/zmtp";
+ *
+ * await using xpub = new XPubSocket();
+ * await xpub.bind("inproc://xpub-doc");
+ * await using sub = new SubSocket();
+ * sub.connect("inproc://xpub-doc");
+ * sub.subscribe("news");
+ * const [subscription] = await xpub.receive();
+ * console.assert(subscription[0] === 1); // 1 = subscribe, then the topic
+ * await xpub.send(["news", "hello"]);
+ * const [, body] = await sub.receive();
+ * console.assert(new TextDecoder().decode(body) === "hello");
+ * ```
+ */
+export class XPubSocket extends Socket {
+  /**
+   * Creates an XPUB socket.
+   *
+   * @param options Socket options, plus `verbose`, `manual` and `welcomeMessage`.
+   */
+  constructor(options?: XPubSocketOptions) {
+    super("XPUB", options);
+    const core = coreOf(this);
+    core.pattern = new XPubPattern(core, options ?? {});
+  }
+
+  /**
+   * In `manual` mode, subscribes the peer whose subscription message was
+   * received last to `topic` (ZMQ_SUBSCRIBE on an XPUB).
+   *
+   * @param topic The topic prefix.
+   */
+  subscribe(topic: string | Uint8Array): void {
+    (coreOf(this).pattern as XPubPattern).manualSubscription(topicBytes(topic), true);
+  }
+
+  /**
+   * In `manual` mode, unsubscribes the peer whose subscription message was
+   * received last from `topic` (ZMQ_UNSUBSCRIBE on an XPUB).
+   *
+   * @param topic The topic prefix.
+   */
+  unsubscribe(topic: string | Uint8Array): void {
+    (coreOf(this).pattern as XPubPattern).manualSubscription(topicBytes(topic), false);
+  }
+}

@@ -1,0 +1,305 @@
+/**
+ * A {@linkcode Connection} over a C-owned socket driven through the ring.
+ *
+ * Receive: one RECV at a time lands in a slab slot; its bytes are copied into
+ * the caller's buffer (and what does not fit waits in the slot for the next
+ * read). After the first `read()`, one RECV stays armed ahead of the reader
+ * while at most two received slots wait, so the kernel can fill the next slot
+ * while JavaScript decodes the previous one.
+ *
+ * Send: one `write()` call's buffers are gathered (one copy) into slab slots
+ * and sent with one SENDMSG (`MSG_WAITALL`) over those slots' iovecs, up to
+ * {@linkcode MAX_SEND_SLOTS} slots per SENDMSG. Slots stay allocated until
+ * the SENDMSG completes. Overlapping `write()` calls are serialised.
+ *
+ * @module
+ */
+
+import { ZmqError } from "../src/errors.ts";
+import type { Connection } from "../src/transport/types.ts";
+import { Errno, errnoError } from "./_errno.ts";
+import type { Ring } from "./_ring.ts";
+
+/** Slots (of `slotSize` bytes each) gathered into one SENDMSG. */
+export const MAX_SEND_SLOTS = 16;
+
+interface PendingRead {
+  buffer: Uint8Array;
+  resolve: (n: number | null) => void;
+  reject: (err: unknown) => void;
+}
+
+interface Segment {
+  slot: number;
+  off: number;
+  end: number;
+}
+
+/** A native connection; created by the listener and transport only. */
+export class NativeConnection implements Connection, Disposable {
+  readonly localEndpoint: string;
+  readonly remoteEndpoint: string;
+  #ring: Ring;
+  #fd: number;
+  #closed = false;
+  #eof = false;
+  #error: ZmqError | undefined;
+  #reads: PendingRead[] = [];
+  #segments: Segment[] = [];
+  #recvOp = -1;
+  #recvSlot = -1;
+  #spare = -1;
+  #sendOp = -1;
+  #sendSlots = new Uint32Array(MAX_SEND_SLOTS);
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(ring: Ring, fd: number, localEndpoint: string, remoteEndpoint: string) {
+    this.#ring = ring;
+    this.#fd = fd;
+    this.localEndpoint = localEndpoint;
+    this.remoteEndpoint = remoteEndpoint;
+    ring.track(this);
+  }
+
+  read(buffer: Uint8Array): Promise<number | null> {
+    if (this.#closed) return Promise.resolve(null);
+    if (this.#segments.length > 0) {
+      const n = this.#copyOut(buffer);
+      this.#arm();
+      return Promise.resolve(n);
+    }
+    if (this.#error) return Promise.reject(this.#error);
+    if (this.#eof) return Promise.resolve(null);
+    if (buffer.length === 0) return Promise.resolve(0);
+    return new Promise((resolve, reject) => {
+      this.#reads.push({ buffer, resolve, reject });
+      this.#arm();
+    });
+  }
+
+  #copyOut(buffer: Uint8Array): number {
+    const slab = this.#ring.slab;
+    const size = this.#ring.slotSize;
+    let n = 0;
+    while (n < buffer.length && this.#segments.length > 0) {
+      const seg = this.#segments[0];
+      const k = Math.min(buffer.length - n, seg.end - seg.off);
+      const start = seg.slot * size + seg.off;
+      buffer.set(slab.subarray(start, start + k), n);
+      n += k;
+      seg.off += k;
+      if (seg.off === seg.end) {
+        this.#segments.shift();
+        this.#releaseSlot(seg.slot);
+      }
+    }
+    return n;
+  }
+
+  #releaseSlot(slot: number): void {
+    if (this.#spare < 0 && !this.#closed) this.#spare = slot;
+    else this.#ring.freeSlot(slot);
+  }
+
+  #arm = (): void => {
+    if (this.#closed || this.#eof || this.#error || this.#recvOp >= 0) return;
+    if (this.#segments.length >= 2) return;
+    const ring = this.#ring;
+    let slot = this.#spare;
+    if (slot >= 0) {
+      this.#spare = -1;
+    } else {
+      slot = ring.allocSlot();
+      if (slot < 0) {
+        ring.slotsFreed().then(this.#arm);
+        return;
+      }
+    }
+    let op: number;
+    try {
+      op = ring.allocOp();
+    } catch (err) {
+      ring.freeSlot(slot);
+      this.#fail(err as ZmqError);
+      return;
+    }
+    const rc = ring.sym.mq_prep_recv(ring.ctx, op, this.#fd, slot, 0, ring.slotSize);
+    if (rc < 0) {
+      ring.releaseOp(op);
+      ring.freeSlot(slot);
+      this.#fail(errnoError(-rc, "Read failed", ring.describe, "ECONNRESET"));
+      return;
+    }
+    this.#recvOp = op;
+    this.#recvSlot = slot;
+    ring.start(op, this.#onRecv);
+  };
+
+  #onRecv = (res: number): void => {
+    const slot = this.#recvSlot;
+    this.#recvOp = -1;
+    this.#recvSlot = -1;
+    if (this.#closed) {
+      this.#ring.freeSlot(slot);
+      return;
+    }
+    if (res > 0) {
+      this.#segments.push({ slot, off: 0, end: res });
+      while (this.#reads.length > 0 && this.#segments.length > 0) {
+        const read = this.#reads.shift()!;
+        read.resolve(this.#copyOut(read.buffer));
+      }
+      this.#arm();
+      return;
+    }
+    this.#releaseSlot(slot);
+    if (res === 0 || res === -Errno.ECANCELED) {
+      this.#eof = true;
+      for (const read of this.#reads.splice(0)) read.resolve(null);
+    } else {
+      this.#fail(errnoError(-res, "Read failed", this.#ring.describe, "ECONNRESET"));
+    }
+  };
+
+  #fail(err: ZmqError): void {
+    this.#error ??= err;
+    for (const read of this.#reads.splice(0)) read.reject(this.#error);
+  }
+
+  write(buffers: readonly Uint8Array[]): Promise<void> {
+    if (this.#closed) {
+      return Promise.reject(new ZmqError("ECONNRESET", "Write on a closed connection"));
+    }
+    const result = this.#tail.then(() => this.#writeNow(buffers));
+    this.#tail = result.catch(() => {});
+    return result;
+  }
+
+  async #writeNow(buffers: readonly Uint8Array[]): Promise<void> {
+    let left = 0;
+    for (const buffer of buffers) left += buffer.byteLength;
+    const ring = this.#ring;
+    const size = ring.slotSize;
+    const slots = this.#sendSlots;
+    let index = 0;
+    let offset = 0;
+    while (left > 0) {
+      if (this.#closed || ring.closed) throw closedDuringWrite();
+      let got = ring.allocSlots(slots, Math.min(MAX_SEND_SLOTS, Math.ceil(left / size)));
+      while (got === 0) {
+        await ring.slotsFreed();
+        if (this.#closed || ring.closed) throw closedDuringWrite();
+        got = ring.allocSlots(slots, Math.min(MAX_SEND_SLOTS, Math.ceil(left / size)));
+      }
+      const chunk = Math.min(left, got * size);
+      // Gather: the one copy from the caller's buffers into slab slots.
+      const slab = ring.slab;
+      let copied = 0;
+      for (let i = 0; copied < chunk; i++) {
+        let dst = slots[i] * size;
+        let room = Math.min(size, chunk - copied);
+        while (room > 0) {
+          const buffer = buffers[index];
+          const k = Math.min(room, buffer.byteLength - offset);
+          if (k > 0) {
+            slab.set(
+              offset === 0 && k === buffer.byteLength
+                ? buffer
+                : buffer.subarray(offset, offset + k),
+              dst,
+            );
+          }
+          dst += k;
+          room -= k;
+          copied += k;
+          offset += k;
+          if (offset === buffer.byteLength) {
+            index++;
+            offset = 0;
+          }
+        }
+      }
+      await this.#send(got, chunk);
+      left -= chunk;
+    }
+  }
+
+  /** One SENDMSG of `total` bytes packed in `#sendSlots[0..n)`, resumed after a short send. */
+  #send(n: number, total: number): Promise<void> {
+    const ring = this.#ring;
+    return new Promise<void>((resolve, reject) => {
+      let done = 0;
+      const finish = (err?: ZmqError) => {
+        this.#sendOp = -1;
+        ring.freeSlots(this.#sendSlots, n);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onSent = (res: number) => {
+        this.#sendOp = -1;
+        if (res > 0) {
+          done += res;
+          if (done >= total) finish();
+          else if (this.#closed) finish(closedDuringWrite());
+          else submit();
+        } else if (this.#closed || res === -Errno.ECANCELED) {
+          finish(closedDuringWrite());
+        } else {
+          const errno = res === 0 ? Errno.EPIPE : -res;
+          finish(errnoError(errno, "Write failed", ring.describe, "ECONNRESET"));
+        }
+      };
+      const submit = () => {
+        let op: number;
+        try {
+          op = ring.allocOp();
+        } catch (err) {
+          finish(err as ZmqError);
+          return;
+        }
+        const rc = ring.sym.mq_prep_send(
+          ring.ctx,
+          op,
+          this.#fd,
+          this.#sendSlots,
+          n,
+          done,
+          total,
+        );
+        if (rc < 0) {
+          ring.releaseOp(op);
+          finish(errnoError(-rc, "Write failed", ring.describe, "ECONNRESET"));
+          return;
+        }
+        this.#sendOp = op;
+        ring.start(op, onSent);
+      };
+      submit();
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const ring = this.#ring;
+    for (const read of this.#reads.splice(0)) read.resolve(null);
+    if (this.#recvOp >= 0) ring.cancel(this.#recvOp);
+    if (this.#sendOp >= 0) ring.cancel(this.#sendOp);
+    // Submit before closing: submitted operations keep their own reference
+    // to the socket, and the fd number must not be reused under a prepared SQE.
+    ring.flushNow();
+    ring.closeFd(this.#fd);
+    for (const seg of this.#segments.splice(0)) ring.freeSlot(seg.slot);
+    if (this.#spare >= 0) ring.freeSlot(this.#spare);
+    this.#spare = -1;
+    ring.untrack(this);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function closedDuringWrite(): ZmqError {
+  return new ZmqError("ECONNRESET", "Connection closed during write");
+}

@@ -543,7 +543,8 @@ export class SocketCore implements PipeOwner {
     for (const w of this.#receivers.splice(0)) w.reject(term());
     const linger = this.options.linger;
     if (linger !== 0) {
-      const pending = [...this.#pipes].filter((p) => p.connected && p.ready && p.queued > 0);
+      // Only peers with a connection can still receive; a handshake in progress counts.
+      const pending = [...this.#pipes].filter((p) => p.pending);
       await Promise.all(pending.map((p) => p.drain(linger)));
     }
     for (const pipe of this.#pipes) pipe.close("Socket closed");

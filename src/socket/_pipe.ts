@@ -13,6 +13,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import { Session } from "../protocol/session.ts";
 import type { PeerInfo, SessionEvent } from "../protocol/session.ts";
 import type { SocketType } from "../protocol/socket_type.ts";
@@ -192,9 +193,14 @@ export class Pipe {
     this.#finish({ reason, error });
   }
 
+  /** Whether messages wait to be written on the current connection. */
+  get pending(): boolean {
+    return this.connected && (this.queued > 0 || this.#writing);
+  }
+
   /** Waits until queued messages are written or `ms` pass (-1: no bound). */
   async drain(ms: number): Promise<void> {
-    if (!this.connected || (this.queued === 0 && !this.#writing)) return;
+    if (!this.pending) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
     await new Promise<void>((resolve) => {
       this.#drained = resolve;
@@ -303,13 +309,15 @@ export class Pipe {
     }
   }
 
-  #scheduleFlush(): void {
+  #scheduleFlush(later = false): void {
     if (this.#flushQueued || this.#writing || this.#session === undefined) return;
     this.#flushQueued = true;
-    queueMicrotask(() => {
+    const run = () => {
       this.#flushQueued = false;
       this.#flush();
-    });
+    };
+    if (later) setImmediate(run);
+    else queueMicrotask(run);
   }
 
   /** Encodes queued messages and writes everything the session has, in one write. */
@@ -346,7 +354,13 @@ export class Pipe {
         () => {
           if (this.#conn !== conn) return;
           this.#writing = false;
-          if (this.queued > 0 || session.outputSize > 0) this.#flush();
+          // Deno completes small writes almost at once; flushing again right
+          // away would send one message per write while a producer loops on
+          // send(). Waiting one macrotask lets the batch fill (or the HWM
+          // block the producer), so writes carry hundreds of messages.
+          // A full queue means the producer already waits: flush at once.
+          if (!this.hasRoom()) this.#flush();
+          else if (this.queued > 0 || session.outputSize > 0) this.#scheduleFlush(true);
           else this.#drained?.();
         },
         (e) => {

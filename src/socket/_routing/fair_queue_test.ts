@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { FairQueue } from "./fair_queue.ts";
+
+Deno.test("FairQueue takes one item from each non-empty source in turn", () => {
+  const q = new FairQueue<string, number>();
+  const a = q.add("a");
+  const b = q.add("b");
+  for (const n of [1, 2, 3]) a.push(n);
+  b.push(10);
+  const got: [string | undefined, number | undefined][] = [];
+  for (let i = 0; i < 5; i++) {
+    const item = q.shift();
+    got.push([item === undefined ? undefined : q.lastKey, item]);
+  }
+  assert.deepEqual(got, [["a", 1], ["b", 10], ["a", 2], ["a", 3], [got[4][0], undefined]]);
+  assert.equal(q.empty, true);
+});
+
+Deno.test("FairQueue: a flooding source cannot starve another", () => {
+  const q = new FairQueue<string, number>();
+  const flood = q.add("flood");
+  const quiet = q.add("quiet");
+  for (let i = 0; i < 1000; i++) flood.push(i);
+  q.shift();
+  quiet.push(-1);
+  let position = 0;
+  while (q.shift() !== -1) position++;
+  assert.ok(position <= 1, `quiet waited behind ${position} items`);
+});
+
+Deno.test("FairQueue keeps a removed source's items readable, or drops them", () => {
+  const q = new FairQueue<string, number>();
+  const a = q.add("a");
+  a.push(1);
+  q.remove(a, true);
+  assert.equal(q.shift(), 1);
+  const b = q.add("b");
+  b.push(2);
+  q.remove(b, false);
+  assert.equal(q.shift(), undefined);
+  b.push(3);
+  assert.equal(q.shift(), undefined, "a dropped source takes no more items");
+});
+
+Deno.test("FairQueueSource.replace conflates to the newest item", () => {
+  const q = new FairQueue<string, number>();
+  const a = q.add("a");
+  a.push(1);
+  a.push(2);
+  a.replace(3);
+  assert.equal(a.size, 1);
+  assert.equal(q.shift(), 3);
+});

@@ -1,0 +1,61 @@
+/**
+ * Runs every example as a subprocess and checks that it exits 0 on its own,
+ * within a bounded time, printing its final line.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+
+const EXAMPLES: [file: string, expected: RegExp][] = [
+  ["req_rep.ts", /^req_rep: 3 requests answered$/m],
+  [
+    "router_dealer.ts",
+    /^router_dealer: 15 replies routed to 5 clients \(worker-1=\d+ worker-2=\d+ worker-3=\d+\)$/m,
+  ],
+  ["pub_sub.ts", /^pub_sub: all-weather got 3 messages, paris\+sports got 3$/m],
+  ["push_pull.ts", /^push_pull: 12 results collected \(worker-1=\d+ worker-2=\d+ worker-3=\d+\)$/m],
+  ["streams.ts", /^streams: 3 messages relayed through a TransformStream$/m],
+  ["demo.ts", /^ {2}queries answered +5 \(2 from REQ, 3 from DEALER\)$/m],
+];
+
+/** Generous: each example takes well under a second, but CI machines are slow. */
+const TIMEOUT_MS = 30_000;
+
+for (const [file, expected] of EXAMPLES) {
+  Deno.test(`example ${file} runs to completion`, async () => {
+    const url = new URL(`../../examples/${file}`, import.meta.url);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", url.pathname],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const timer = setTimeout(() => child.kill("SIGKILL"), TIMEOUT_MS);
+    const { code, signal, stdout, stderr } = await child.output().finally(() =>
+      clearTimeout(timer)
+    );
+    const out = new TextDecoder().decode(stdout);
+    const err = new TextDecoder().decode(stderr);
+    assert.equal(signal, null, `${file} was killed after ${TIMEOUT_MS} ms\n${out}\n${err}`);
+    assert.equal(code, 0, `${file} exited with ${code}\n${out}\n${err}`);
+    assert.match(out, expected, `${file} did not print ${expected}\n${out}`);
+  });
+}
+
+Deno.test("demo reports the libzmq interop step", async () => {
+  const url = new URL("../../examples/demo.ts", import.meta.url);
+  const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", url.pathname],
+    stdout: "piped",
+    stderr: "null",
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  }).output();
+  assert.equal(code, 0);
+  const out = new TextDecoder().decode(stdout);
+  const pyzmq = await new Deno.Command("/usr/bin/python3", {
+    args: ["-c", "import zmq"],
+    stderr: "null",
+  }).output().then((o) => o.success, () => false);
+  if (pyzmq) assert.match(out, /libzmq interop +served a real libzmq peer \(pyzmq .+\)/);
+  else assert.match(out, /libzmq interop +skipped/);
+});

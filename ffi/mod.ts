@@ -35,3 +35,10 @@ export {
   probeNative,
 } from "./library.ts";
 export { NativeTransport } from "./transport.ts";
+export type {
+  Connection,
+  ConnectOptions,
+  Endpoint,
+  Listener,
+  Transport,
+} from "../src/transport/types.ts";

@@ -1,0 +1,229 @@
+/**
+ * Helpers for the socket behaviour tests: one test per transport, fresh
+ * endpoints, bounded waits for monitor events and messages, and assertions on
+ * `ZmqError` codes. Every wait here is bounded, and none of them is a sleep
+ * standing in for an event.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { ZmqError } from "../../mod.ts";
+import type { Message, Socket, SocketEvent, ZmqErrorCode } from "../../mod.ts";
+import { withTimeout } from "../_util/timeout.ts";
+
+export { withTimeout };
+
+/** The transports every socket test runs over. */
+export const TRANSPORTS = ["tcp", "ipc", "inproc"] as const;
+
+/** One of {@linkcode TRANSPORTS}. */
+export type TransportName = typeof TRANSPORTS[number];
+
+/** Default bound for one wait, in ms. */
+export const WAIT = 5000;
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+function unique(): string {
+  return crypto.randomUUID().slice(0, 12);
+}
+
+/**
+ * A fresh endpoint to bind on the transport: port 0 for tcp, a new socket
+ * file for ipc, a new name for inproc.
+ */
+export function endpoint(t: TransportName): string {
+  switch (t) {
+    case "tcp":
+      return "tcp://127.0.0.1:0";
+    case "ipc":
+      return `ipc:///tmp/monocoque-test-${unique()}.sock`;
+    case "inproc":
+      return `inproc://monocoque-test-${unique()}`;
+  }
+}
+
+/**
+ * A concrete endpoint nobody listens on yet (a free tcp port, an unused ipc
+ * path, an unused inproc name), for connect-before-bind tests.
+ */
+export function freeEndpoint(t: TransportName): string {
+  if (t !== "tcp") return endpoint(t);
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return `tcp://127.0.0.1:${port}`;
+}
+
+/** Binds `socket` to a fresh endpoint of the transport and returns the resolved endpoint. */
+export async function bindAny(socket: Socket, t: TransportName): Promise<string> {
+  await withTimeout(socket.bind(endpoint(t)), WAIT, "bind");
+  const ep = socket.lastEndpoint;
+  assert.ok(ep !== undefined, "lastEndpoint is set after bind");
+  return ep;
+}
+
+/**
+ * Registers one `Deno.test` per transport, named `"<name> (<transport>)"`.
+ *
+ * @param name The test name, a sentence.
+ * @param fn The test body.
+ * @param transports The transports to run over; default all.
+ */
+export function eachTransport(
+  name: string,
+  fn: (t: TransportName) => Promise<void>,
+  transports: readonly TransportName[] = TRANSPORTS,
+): void {
+  for (const t of transports) Deno.test(`${name} (${t})`, () => fn(t));
+}
+
+/**
+ * Starts watching `socket`'s events now and resolves once `count` events of
+ * `type` (matching `filter`) were seen. Call it before the action that causes
+ * the events. Rejects on timeout or when the socket closes first.
+ */
+export function nextEvents<T extends SocketEvent["type"]>(
+  socket: Socket,
+  type: T,
+  count = 1,
+  filter: (ev: Extract<SocketEvent, { type: T }>) => boolean = () => true,
+  ms = WAIT,
+): Promise<Extract<SocketEvent, { type: T }>[]> {
+  const it = socket.events();
+  const seen: Extract<SocketEvent, { type: T }>[] = [];
+  const run = (async () => {
+    for await (const ev of it) {
+      if (ev.type !== type) continue;
+      const e = ev as Extract<SocketEvent, { type: T }>;
+      if (!filter(e)) continue;
+      seen.push(e);
+      if (seen.length >= count) return seen;
+    }
+    throw new Error(`Socket closed after ${seen.length} of ${count} ${type} events`);
+  })();
+  run.catch(() => {}); // awaited below; after a timeout it rejects once the iterator ends
+  return withTimeout(run, ms, `${count} ${type} event(s)`).finally(() => it.return?.());
+}
+
+/** Starts watching now; resolves after `count` completed handshakes. */
+export function handshakes(socket: Socket, count = 1): Promise<unknown> {
+  return nextEvents(socket, "handshakeSucceeded", count);
+}
+
+/** Receives with a bound. */
+export function recv(socket: Socket, ms = WAIT): Promise<Message> {
+  return withTimeout(socket.receive(), ms, `${socket.type} receive`);
+}
+
+/** Sends with a bound. */
+export function send(socket: Socket, message: Parameters<Socket["send"]>[0], ms = WAIT) {
+  return withTimeout(socket.send(message), ms, `${socket.type} send`);
+}
+
+/** Receives one message and decodes each frame as UTF-8. */
+export async function recvText(socket: Socket, ms = WAIT): Promise<string[]> {
+  return texts(await recv(socket, ms));
+}
+
+/** Frames as UTF-8 strings. */
+export function texts(message: Message): string[] {
+  return message.map((f) => decoder.decode(f));
+}
+
+/** A frame as UTF-8 text. */
+export function text(frame: Uint8Array): string {
+  return decoder.decode(frame);
+}
+
+/** UTF-8 bytes. */
+export function bytes(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
+/** Asserts that `promise` rejects (within the bound) with a `ZmqError` of `code`. */
+export async function rejectsWith(
+  promise: Promise<unknown>,
+  code: ZmqErrorCode,
+  ms = WAIT,
+): Promise<void> {
+  await assert.rejects(withTimeout(promise, ms, `rejection with ${code}`), (e: unknown) => {
+    assert.ok(e instanceof ZmqError, `expected a ZmqError ${code}, got ${String(e)}`);
+    assert.equal(e.code, code);
+    return true;
+  });
+}
+
+/** Asserts that `fn` throws a `ZmqError` of `code` synchronously. */
+export function throwsWith(fn: () => unknown, code: ZmqErrorCode): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof ZmqError, `expected a ZmqError ${code}, got ${String(e)}`);
+    assert.equal(e.code, code);
+    return true;
+  });
+}
+
+/** Whether `promise` is still pending after a macrotask turn. */
+export async function isPending(promise: Promise<unknown>): Promise<boolean> {
+  const marker = Symbol("pending");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const turn = new Promise<symbol>((resolve) => {
+    timer = setTimeout(() => resolve(marker), 0);
+  });
+  try {
+    return (await Promise.race([promise.then(() => null, () => null), turn])) === marker;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Publishes `probe` on `publish` until `subscriber` receives a message, as
+ * subscriptions reach a publisher asynchronously and it has no event for
+ * that. Returns the first message received. Bounded by `ms`.
+ */
+export async function syncSubscription(
+  publish: () => Promise<void>,
+  subscriber: Socket,
+  ms = WAIT,
+): Promise<Message> {
+  const received = subscriber.receive();
+  received.catch(() => {}); // after a timeout it rejects with ETERM at close
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    await publish();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const tick = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 10)));
+    const got = await Promise.race([received, tick]);
+    clearTimeout(timer);
+    if (got !== undefined) return got;
+  }
+  throw new Error(`No subscription reached the publisher within ${ms} ms`);
+}
+
+/** Receives, skipping messages whose first frame is `skip` (late sync probes). */
+export async function recvSkipping(socket: Socket, skip: string, ms = WAIT): Promise<string[]> {
+  while (true) {
+    const m = await recvText(socket, ms);
+    if (m[0] !== skip) return m;
+  }
+}
+
+/**
+ * Runs `handler` for every message `socket` receives until it closes;
+ * resolves then. Errors after close (ETERM) are swallowed.
+ */
+export function serve(
+  socket: Socket,
+  handler: (message: Message) => Promise<void>,
+): Promise<void> {
+  return (async () => {
+    try {
+      for await (const m of socket) await handler(m);
+    } catch (e) {
+      if (!(e instanceof ZmqError && e.code === "ETERM")) throw e;
+    }
+  })();
+}

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 
 const encoder = new TextEncoder();
@@ -30,9 +31,8 @@ export function toBytes(frame: FrameLike): Uint8Array {
  * @returns Their hex form.
  */
 export function toHex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
+  // Buffer's codec: a per-byte string loop takes ~250 ms for the 1 MiB frames of the interop tests.
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 }
 
 /**
@@ -43,9 +43,8 @@ export function toHex(bytes: Uint8Array): string {
  */
 export function fromHex(hex: string): Uint8Array {
   if (hex.length % 2 !== 0 || /[^0-9a-f]/i.test(hex)) throw new TypeError(`Invalid hex: ${hex}`);
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
+  // A plain Uint8Array copy (not a pooled Buffer), so deepEqual and `.buffer` behave as before.
+  return new Uint8Array(Buffer.from(hex, "hex"));
 }
 
 /**

@@ -190,14 +190,30 @@ console.log("== 4. Interop: a real libzmq REQ client (pyzmq) asks a Monocoque RE
 
 let interop = "skipped";
 const python = "/usr/bin/python3";
-const hasPyzmq = await new Deno.Command(python, { args: ["-c", "import zmq"], stderr: "null" })
-  .output().then((o) => o.success, () => false);
+const hasPyzmq = await (async () => {
+  try {
+    const probe = new Deno.Command(python, { args: ["-c", "import zmq"], stderr: "null" });
+    return (await probe.output()).success;
+  } catch {
+    return false; // no such interpreter
+  }
+})();
 if (!hasPyzmq) {
   log(`skipped: pyzmq is not installed (${python} -c "import zmq" failed)`);
 } else {
-  await using desk = new RepSocket();
+  // A receive timeout: if the Python client fails, the demo reports it instead of hanging.
+  await using desk = new RepSocket({ receiveTimeout: 4000 });
   await desk.bind("tcp://127.0.0.1:0");
-  const deskEvents = desk.events();
+  // Monitor events tell which kind of peer completed the ZMTP handshake.
+  let peerType = "unknown";
+  const watcher = (async () => {
+    for await (const event of desk.events()) {
+      if (event.type === "handshakeSucceeded") {
+        peerType = event.peer.socketType;
+        break;
+      }
+    }
+  })();
   log(`forecast desk (Monocoque REP) listening on ${desk.lastEndpoint}`);
 
   const script = `
@@ -216,15 +232,22 @@ print("pyzmq %s on libzmq %s" % (zmq.pyzmq_version(), zmq.zmq_version()))
     stderr: "piped",
   }).spawn();
 
-  // Which kind of peer completed the ZMTP handshake?
-  let peerType = "?";
-  for await (const event of deskEvents) {
-    if (event.type === "handshakeSucceeded") {
-      peerType = event.peer.socketType;
-      break;
+  let request;
+  try {
+    request = await desk.receive();
+  } catch (e) {
+    try {
+      child.kill();
+    } catch {
+      // it has already exited
     }
+    const { stderr } = await child.output();
+    throw new Error(`No request from the pyzmq client: ${new TextDecoder().decode(stderr)}`, {
+      cause: e,
+    });
   }
-  const [what, city] = await desk.receive();
+  await watcher;
+  const [what, city] = request;
   log(`forecast desk <- ${text(what)} ${text(city)} (from a ${peerType} peer)`);
   const latest = history.get(text(city))!.at(-1)!;
   await desk.send([`${text(city)} tomorrow:`, `${latest.tempC + 1}°C`]);

@@ -180,34 +180,39 @@ export async function isPending(promise: Promise<unknown>): Promise<boolean> {
 }
 
 /**
- * Publishes `probe` on `publish` until `subscriber` receives a message, as
- * subscriptions reach a publisher asynchronously and it has no event for
- * that. Returns the first message received. Bounded by `ms`.
+ * Publishes `probe` (a single frame) until `subscriber` receives it, as
+ * subscriptions reach a publisher asynchronously and a PUB has no event for
+ * that. Messages received meanwhile that are not the probe are discarded, so
+ * use it only to synchronise. Bounded by `ms`.
  */
 export async function syncSubscription(
-  publish: () => Promise<void>,
+  publisher: Socket,
   subscriber: Socket,
+  probe: string,
   ms = WAIT,
-): Promise<Message> {
-  const received = subscriber.receive();
+): Promise<void> {
+  let received = subscriber.receive();
   received.catch(() => {}); // after a timeout it rejects with ETERM at close
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    await publish();
+    await publisher.send(probe);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const tick = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 10)));
     const got = await Promise.race([received, tick]);
     clearTimeout(timer);
-    if (got !== undefined) return got;
+    if (got === undefined) continue;
+    if (text(got[0]) === probe) return;
+    received = subscriber.receive();
+    received.catch(() => {});
   }
   throw new Error(`No subscription reached the publisher within ${ms} ms`);
 }
 
-/** Receives, skipping messages whose first frame is `skip` (late sync probes). */
-export async function recvSkipping(socket: Socket, skip: string, ms = WAIT): Promise<string[]> {
+/** Receives, skipping messages whose first frame contains `"probe"` (late sync probes). */
+export async function recvSkippingProbes(socket: Socket, ms = WAIT): Promise<string[]> {
   while (true) {
     const m = await recvText(socket, ms);
-    if (m[0] !== skip) return m;
+    if (!m[0].includes("probe")) return m;
   }
 }
 

@@ -22,8 +22,8 @@ import {
 import type { Message, MessageLike } from "../../mod.ts";
 import {
   bindAny,
-  endpoint,
   eachTransport,
+  endpoint,
   handshakes,
   isPending,
   nextEvents,
@@ -33,8 +33,8 @@ import {
   send,
   texts,
   throwsWith,
-  withTimeout,
   WAIT,
+  withTimeout,
 } from "./_helpers.ts";
 
 eachTransport(
@@ -134,23 +134,26 @@ eachTransport("Socket.send() rejects with EAGAIN after sendTimeout", async (t) =
   await rejectsWith(dealer.send("nobody"), "EAGAIN");
 });
 
-eachTransport("Socket.receive() rejects with the abort reason when its signal aborts", async (t) => {
-  await using pull = new PullSocket();
-  const ep = await bindAny(pull, t);
-  const ac = new AbortController();
-  const receiving = pull.receive({ signal: ac.signal });
-  assert.equal(await isPending(receiving), true);
-  const reason = new Error("no longer wanted");
-  ac.abort(reason);
-  await assert.rejects(withTimeout(receiving, WAIT), (e) => e === reason);
-  // An already aborted signal rejects at once.
-  await assert.rejects(pull.receive({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
-  // The socket still works, and the aborted receive did not take a message.
-  await using push = new PushSocket();
-  push.connect(ep);
-  await send(push, "after abort");
-  assert.deepEqual(await recvText(pull), ["after abort"]);
-});
+eachTransport(
+  "Socket.receive() rejects with the abort reason when its signal aborts",
+  async (t) => {
+    await using pull = new PullSocket();
+    const ep = await bindAny(pull, t);
+    const ac = new AbortController();
+    const receiving = pull.receive({ signal: ac.signal });
+    assert.equal(await isPending(receiving), true);
+    const reason = new Error("no longer wanted");
+    ac.abort(reason);
+    await assert.rejects(withTimeout(receiving, WAIT), (e) => e === reason);
+    // An already aborted signal rejects at once.
+    await assert.rejects(pull.receive({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
+    // The socket still works, and the aborted receive did not take a message.
+    await using push = new PushSocket();
+    push.connect(ep);
+    await send(push, "after abort");
+    assert.deepEqual(await recvText(pull), ["after abort"]);
+  },
+);
 
 Deno.test("Socket.send() rejects with the abort reason when its signal aborts", async () => {
   await using push = new PushSocket();

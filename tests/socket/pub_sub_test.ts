@@ -17,8 +17,8 @@ import {
   recvSkippingProbes,
   send,
   syncSubscription,
-  withTimeout,
   WAIT,
+  withTimeout,
 } from "./_helpers.ts";
 
 eachTransport("SubSocket with no subscription receives nothing", async (t) => {
@@ -36,58 +36,64 @@ eachTransport("SubSocket with no subscription receives nothing", async (t) => {
   assert.deepEqual(await recvSkippingProbes(sub), ["wanted"]);
 });
 
-eachTransport("SubSocket receives only messages whose first frame has a subscribed prefix", async (t) => {
-  await using pub = new PubSocket();
-  const ep = await bindAny(pub, t);
-  await using sub = new SubSocket();
-  sub.subscribe("a.");
-  sub.connect(ep);
-  await syncSubscription(pub, sub, "a.probe");
-  await send(pub, "b.no");
-  await send(pub, "a.1");
-  await send(pub, "a");
-  await send(pub, ["b", "a.no"]);
-  await send(pub, ["a.2", "body", "more"]);
-  await send(pub, "ab");
-  await send(pub, "a.3");
-  assert.deepEqual(await recvSkippingProbes(sub), ["a.1"]);
-  assert.deepEqual(await recvSkippingProbes(sub), ["a.2", "body", "more"]);
-  assert.deepEqual(await recvSkippingProbes(sub), ["a.3"]);
-});
+eachTransport(
+  "SubSocket receives only messages whose first frame has a subscribed prefix",
+  async (t) => {
+    await using pub = new PubSocket();
+    const ep = await bindAny(pub, t);
+    await using sub = new SubSocket();
+    sub.subscribe("a.");
+    sub.connect(ep);
+    await syncSubscription(pub, sub, "a.probe");
+    await send(pub, "b.no");
+    await send(pub, "a.1");
+    await send(pub, "a");
+    await send(pub, ["b", "a.no"]);
+    await send(pub, ["a.2", "body", "more"]);
+    await send(pub, "ab");
+    await send(pub, "a.3");
+    assert.deepEqual(await recvSkippingProbes(sub), ["a.1"]);
+    assert.deepEqual(await recvSkippingProbes(sub), ["a.2", "body", "more"]);
+    assert.deepEqual(await recvSkippingProbes(sub), ["a.3"]);
+  },
+);
 
-eachTransport("SubSocket counts subscriptions: subscribing twice needs two unsubscribes", async (t) => {
-  await using pub = new PubSocket();
-  const ep = await bindAny(pub, t);
-  await using sub = new SubSocket();
-  sub.subscribe("t", "t");
-  sub.connect(ep);
-  await syncSubscription(pub, sub, "t.probe");
-  sub.unsubscribe("t");
-  await send(pub, "t.still");
-  assert.deepEqual(await recvSkippingProbes(sub), ["t.still"]);
-  sub.unsubscribe("t");
-  sub.subscribe("z");
-  // Publish "t.gone" before each probe: only the probe may arrive.
-  let probes = 0;
-  const received = sub.receive();
-  received.catch(() => {});
-  const deadline = Date.now() + WAIT;
-  let got: Uint8Array[] | undefined;
-  while (got === undefined && Date.now() < deadline) {
-    await send(pub, "t.gone");
-    await send(pub, "z.probe");
-    probes++;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    got = await Promise.race([
-      received,
-      new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 10))),
-    ]);
-    clearTimeout(timer);
-  }
-  assert.ok(got !== undefined, "the new subscription reached the publisher");
-  assert.equal(new TextDecoder().decode(got[0]), "z.probe");
-  assert.ok(probes > 0);
-});
+eachTransport(
+  "SubSocket counts subscriptions: subscribing twice needs two unsubscribes",
+  async (t) => {
+    await using pub = new PubSocket();
+    const ep = await bindAny(pub, t);
+    await using sub = new SubSocket();
+    sub.subscribe("t", "t");
+    sub.connect(ep);
+    await syncSubscription(pub, sub, "t.probe");
+    sub.unsubscribe("t");
+    await send(pub, "t.still");
+    assert.deepEqual(await recvSkippingProbes(sub), ["t.still"]);
+    sub.unsubscribe("t");
+    sub.subscribe("z");
+    // Publish "t.gone" before each probe: only the probe may arrive.
+    let probes = 0;
+    const received = sub.receive();
+    received.catch(() => {});
+    const deadline = Date.now() + WAIT;
+    let got: Uint8Array[] | undefined;
+    while (got === undefined && Date.now() < deadline) {
+      await send(pub, "t.gone");
+      await send(pub, "z.probe");
+      probes++;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      got = await Promise.race([
+        received,
+        new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 10))),
+      ]);
+      clearTimeout(timer);
+    }
+    assert.ok(got !== undefined, "the new subscription reached the publisher");
+    assert.equal(new TextDecoder().decode(got[0]), "z.probe");
+    assert.ok(probes > 0);
+  },
+);
 
 eachTransport("SubSocket subscribed to the empty prefix receives everything", async (t) => {
   await using pub = new PubSocket();

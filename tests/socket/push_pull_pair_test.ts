@@ -17,36 +17,39 @@ import {
   recvText,
   rejectsWith,
   send,
-  withTimeout,
   WAIT,
+  withTimeout,
 } from "./_helpers.ts";
 
-eachTransport("PushSocket delivers each message exactly once across three PullSockets", async (t) => {
-  await using push = new PushSocket();
-  const ep = await bindAny(push, t);
-  const pulls = [new PullSocket(), new PullSocket(), new PullSocket()];
-  try {
-    const ready = handshakes(push, 3);
-    pulls.forEach((p) => p.connect(ep));
-    await ready;
-    for (let i = 0; i < 30; i++) await send(push, `m${i}`);
-    const got: string[][] = [];
-    for (const p of pulls) {
-      const mine: string[] = [];
-      for (let i = 0; i < 10; i++) mine.push((await recvText(p))[0]);
-      got.push(mine);
+eachTransport(
+  "PushSocket delivers each message exactly once across three PullSockets",
+  async (t) => {
+    await using push = new PushSocket();
+    const ep = await bindAny(push, t);
+    const pulls = [new PullSocket(), new PullSocket(), new PullSocket()];
+    try {
+      const ready = handshakes(push, 3);
+      pulls.forEach((p) => p.connect(ep));
+      await ready;
+      for (let i = 0; i < 30; i++) await send(push, `m${i}`);
+      const got: string[][] = [];
+      for (const p of pulls) {
+        const mine: string[] = [];
+        for (let i = 0; i < 10; i++) mine.push((await recvText(p))[0]);
+        got.push(mine);
+      }
+      const all = got.flat().sort();
+      assert.deepEqual(all, [...Array(30).keys()].map((i) => `m${i}`).sort());
+      // Round-robin: each puller got every third message, in order.
+      for (const mine of got) {
+        const idx = mine.map((m) => Number(m.slice(1)));
+        for (let k = 1; k < idx.length; k++) assert.equal(idx[k] - idx[k - 1], 3);
+      }
+    } finally {
+      await Promise.all(pulls.map((p) => p.close()));
     }
-    const all = got.flat().sort();
-    assert.deepEqual(all, [...Array(30).keys()].map((i) => `m${i}`).sort());
-    // Round-robin: each puller got every third message, in order.
-    for (const mine of got) {
-      const idx = mine.map((m) => Number(m.slice(1)));
-      for (let k = 1; k < idx.length; k++) assert.equal(idx[k] - idx[k - 1], 3);
-    }
-  } finally {
-    await Promise.all(pulls.map((p) => p.close()));
-  }
-});
+  },
+);
 
 eachTransport("PushSocket.send() waits while no peer is connected", async (t) => {
   await using pull = new PullSocket();

@@ -8,7 +8,15 @@
 
 import assert from "node:assert/strict";
 import { SubSocket, XPubSocket, XSubSocket } from "../../mod.ts";
-import { bindAny, bytes, eachTransport, recv, recvText, send, syncSubscription } from "./_helpers.ts";
+import {
+  bindAny,
+  bytes,
+  eachTransport,
+  recv,
+  recvText,
+  send,
+  syncSubscription,
+} from "./_helpers.ts";
 
 /** A subscription message: 1 (subscribe) or 0 (unsubscribe), then the topic. */
 function subMsg(subscribe: boolean, topic: string): Uint8Array {
@@ -144,12 +152,15 @@ eachTransport("XSubSocket subscribes and unsubscribes by message", async (t) => 
   assert.deepEqual(await recv(xpub), [subMsg(false, "a")]);
 });
 
-eachTransport("XSubSocket sends its subscriptions to a publisher that connects later", async (t) => {
-  await using xsub = new XSubSocket();
-  const ep = await bindAny(xsub, t);
-  await send(xsub, subMsg(true, "early"));
-  await using xpub = new XPubSocket();
-  xpub.connect(ep);
-  assert.deepEqual(await recv(xpub), [subMsg(true, "early")]);
-  await syncSubscription(xpub, xsub, "early-probe");
-});
+eachTransport(
+  "XSubSocket sends its subscriptions to a publisher that connects later",
+  async (t) => {
+    await using xsub = new XSubSocket();
+    const ep = await bindAny(xsub, t);
+    await send(xsub, subMsg(true, "early"));
+    await using xpub = new XPubSocket();
+    xpub.connect(ep);
+    assert.deepEqual(await recv(xpub), [subMsg(true, "early")]);
+    await syncSubscription(xpub, xsub, "early-probe");
+  },
+);

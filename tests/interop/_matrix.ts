@@ -360,3 +360,20 @@ export function pairCases(
 export function peerType(c: PairCase): PeerSocketType {
   return c.monoIsLeft ? c.right : c.left;
 }
+
+/**
+ * Receives the next subscription message at a Monocoque XPUB from a libzmq SUB/XSUB, bounded.
+ * While waiting it lets the peer call into its socket (a short `recv`): libzmq attaches an
+ * accepted connection, and so sends a bound SUB's subscriptions, only when the application next
+ * calls into that socket (libzmq issue #2267); a connecting SUB needs no help.
+ */
+export async function receiveSubscription(xpub: Socket, sub: Peer): Promise<Message> {
+  const deadline = Date.now() + SYNC_MS;
+  while (Date.now() < deadline) {
+    const m = await tryReceive(xpub, SYNC_POLL_MS);
+    if (m !== undefined) return m;
+    const stray = await sub.recv(1);
+    if (stray !== undefined) assert.fail(`the ${sub.type} got ${text(stray)} before subscribing`);
+  }
+  throw new TimeoutError(`Monocoque XPUB never received a subscription from ${sub.impl}`);
+}

@@ -1,0 +1,67 @@
+/**
+ * Monocoque side of the side-by-side benchmark: the modes of bench/_modes.mjs
+ * (shared with the zeromq.js harness) driven through Monocoque's public API.
+ * Same arguments and JSON-lines output as bench/c/zmq_bench.c:
+ *
+ *   deno run -A bench/monocoque_bench.ts MODE [@|>]ENDPOINT COUNT [SIZE] [NSUBS|NSOCKETS]
+ *
+ * @module
+ */
+import {
+  DealerSocket,
+  PullSocket,
+  PushSocket,
+  RepSocket,
+  ReqSocket,
+  RouterSocket,
+  SubSocket,
+  XPubSocket,
+} from "../mod.ts";
+import { setImmediate } from "node:timers";
+import { main } from "./_modes.mjs";
+
+// deno-lint-ignore no-explicit-any
+type AnySocketClass = new (options: any) => any;
+
+const classes: Record<string, AnySocketClass> = {
+  push: PushSocket,
+  pull: PullSocket,
+  req: ReqSocket,
+  rep: RepSocket,
+  dealer: DealerSocket,
+  router: RouterSocket,
+  xpub: XPubSocket,
+  sub: SubSocket,
+};
+
+async function drain(stream: ReadableStream<Uint8Array>): Promise<void> {
+  const reader = stream.getReader();
+  try {
+    while (!(await reader.read()).done) {
+      // discard: only the end of stdin matters
+    }
+  } catch {
+    // a closed or broken stdin counts as the end
+  }
+}
+
+await main({
+  impl: "monocoque",
+  socket(kind: string, { hwm, linger }: { hwm: number; linger: number }) {
+    const options: Record<string, unknown> = {
+      sendHighWaterMark: hwm,
+      receiveHighWaterMark: hwm,
+      linger,
+    };
+    // Lossless fan-out as in the C harness (XPUB_VERBOSE; noDrop is passed in
+    // case the option exists, the subscriber reports losses either way).
+    if (kind === "xpub") Object.assign(options, { verbose: true, noDrop: true });
+    return new classes[kind](options);
+  },
+  payload: (size: number) => new Uint8Array(size).fill(97),
+  stdinClosed: drain(Deno.stdin.readable),
+  procStatus: () => Deno.readTextFileSync("/proc/self/status"),
+  print: (line: string) => console.log(line),
+  yieldToIo: () => new Promise<void>((resolve) => setImmediate(resolve)),
+  exit: (code: number) => Deno.exit(code),
+}, Deno.args);

@@ -1,7 +1,42 @@
 /**
- * Placeholder for `deno task fuzz`: the protocol decoder fuzzer replaces this file.
+ * `deno task fuzz`: runs the session and frame-decoder fuzz properties of
+ * `tests/fuzz/_properties.ts` with a large case count and prints how many
+ * cases each one ran. `deno task test` runs the same properties with a small
+ * count (`FUZZ_RUNS`, default 300).
+ *
+ * Usage: `deno task fuzz [runs-per-property] [seed]` (default 100000 runs per
+ * property, or `FUZZ_RUNS`; a random seed, printed so a failure can be replayed).
  *
  * @module
  */
 
-console.log("Monocoque: no fuzz targets yet");
+import fc from "fast-check";
+import { counts, properties } from "../tests/fuzz/_properties.ts";
+
+const runs = Number(Deno.args[0] ?? Deno.env.get("FUZZ_RUNS") ?? "100000");
+const seed = Number(Deno.args[1] ?? Math.floor(Math.random() * 0x7fffffff));
+if (!Number.isInteger(runs) || runs <= 0) {
+  console.error(`Invalid run count: ${Deno.args[0]}`);
+  Deno.exit(2);
+}
+
+console.log(`Monocoque fuzz: ${runs} cases per property, seed ${seed}`);
+let failed = 0;
+let total = 0;
+for (const { name, property } of properties()) {
+  const started = performance.now();
+  try {
+    fc.assert(property, { numRuns: runs, seed });
+    console.log(
+      `ok     ${counts[name]} cases in ${
+        ((performance.now() - started) / 1000).toFixed(1)
+      } s: ${name}`,
+    );
+  } catch (e) {
+    failed++;
+    console.log(`FAILED after ${counts[name]} cases: ${name}\n${(e as Error).message}`);
+  }
+  total += counts[name];
+}
+console.log(`${total} generated cases in total, ${failed} properties failed`);
+if (failed > 0) Deno.exit(1);

@@ -567,3 +567,23 @@ Deno.test("hostile: a peer that never reads and floods PINGs does not take the s
   }
   guard.check();
 });
+
+Deno.test("hostile: an ERROR command with an empty reason is reported with a reason", async () => {
+  using guard = new ThrowGuard();
+  const rep = new RepSocket({ linger: 0 });
+  const log = new EventLog(rep);
+  try {
+    await rep.bind("tcp://127.0.0.1:0");
+    await using raw = await RawPeer.connect(rep.lastEndpoint!);
+    await raw.write(cat(greeting(), command("ERROR", Uint8Array.of(0))));
+    const { event, index } = await log.waitFor(ofType("handshakeFailed"), 0, 5000, "failed");
+    const { event: gone } = await log.waitFor(ofType("disconnected"), index, 5000, "disconnected");
+    assert.ok(event.type === "handshakeFailed" && gone.type === "disconnected");
+    assert.ok(event.reason.length > 0, `handshakeFailed reason is empty: ${brief(event)}`);
+    assert.ok(gone.reason.length > 0, `disconnected reason is empty: ${brief(gone)}`);
+  } finally {
+    await rep.close();
+    await log.finished();
+  }
+  guard.check();
+});

@@ -41,10 +41,6 @@ import {
 const SUBSCRIBE_ALL = new Uint8Array([1]);
 const WHAT = "every message shape is published to the subscriber";
 
-function subscription(on: boolean, topic: string): Uint8Array {
-  return new Uint8Array([on ? 1 : 0, ...b(topic)]);
-}
-
 // --- The matrix --------------------------------------------------------------------------------
 
 async function pubSubCase(t: Deno.TestContext, c: PairCase): Promise<void> {

@@ -587,3 +587,127 @@ Deno.test("hostile: an ERROR command with an empty reason is reported with a rea
   }
   guard.check();
 });
+
+/**
+ * Writes `burst` up to `times` times or until the socket stops reading (a write that does not
+ * finish within `ms`: backpressure). Returns the bytes written. Closes `raw` when pushed back.
+ */
+async function floodUntilPushedBack(
+  raw: RawPeer,
+  burst: Uint8Array,
+  times: number,
+  ms = 1000,
+): Promise<{ written: number; pushedBack: boolean }> {
+  let written = 0;
+  for (let n = 0; n < times; n++) {
+    let off = 0;
+    while (off < burst.length) {
+      const pending = raw.conn.write(burst.subarray(off));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stalled = new Promise<"stalled">((r) => (timer = setTimeout(() => r("stalled"), ms)));
+      const got = await Promise.race([pending.catch(() => -1), stalled]);
+      clearTimeout(timer);
+      if (got === "stalled") {
+        raw.close();
+        await pending.catch(() => {});
+        return { written, pushedBack: true };
+      }
+      if (got < 0) return { written, pushedBack: false };
+      off += got;
+      written += got;
+    }
+  }
+  return { written, pushedBack: false };
+}
+
+function mib(n: number): string {
+  return `${(n / 1048576).toFixed(1)} MiB`;
+}
+
+Deno.test("hostile: an endless multipart message of tiny frames is not buffered without bound", async () => {
+  // 3 MiB of empty MORE frames (1.5 M frames): with maxMessageSize 1024 and HWM 1000 the socket
+  // must not hold them all (measured here: ~57 octets of heap per 2 octets received, so a few
+  // tens of MiB from one peer exhaust the process's heap).
+  using guard = new ThrowGuard();
+  const router = new RouterSocket({ linger: 0, maxMessageSize: 1024 });
+  const log = new EventLog(router);
+  try {
+    await router.bind("tcp://127.0.0.1:0");
+    const raw = await RawPeer.connect(router.lastEndpoint!);
+    try {
+      await raw.write(handshake("ROUTER"));
+      await log.waitFor(ofType("handshakeSucceeded"), 0, 5000, "handshake");
+      const burst = new Uint8Array(2 * 262_144);
+      for (let i = 0; i < burst.length; i += 2) burst[i] = 0x01; // MORE, size 0
+      const before = Deno.memoryUsage();
+      const { written } = await floodUntilPushedBack(raw, burst, 6);
+      // Let the socket process what it read: a round trip through a good peer.
+      await using dealer = await Peer.start({
+        type: "DEALER",
+        connect: router.lastEndpoint!,
+        options: { routingId: "d" },
+      });
+      await dealer.send(["hi"]);
+      await router.receive();
+      const after = Deno.memoryUsage();
+      const grown = after.heapUsed + after.external - before.heapUsed - before.external;
+      assert.ok(
+        grown < 100 * 1048576,
+        `heap grew by ${mib(grown)} for ${mib(written)} of empty MORE frames from one peer`,
+      );
+    } finally {
+      raw.close();
+    }
+  } finally {
+    await router.close();
+    await log.finished();
+  }
+  guard.check();
+});
+
+Deno.test("hostile: PONGs for a peer that PINGs but never reads are not buffered without bound", async () => {
+  // 64 MiB of PINGs with 16-octet contexts: each asks for a 23-octet PONG. A peer that never
+  // reads must be pushed back (or dropped), not answered into an ever-growing output buffer.
+  using guard = new ThrowGuard();
+  const router = new RouterSocket({ linger: 0 });
+  const log = new EventLog(router);
+  try {
+    await router.bind("tcp://127.0.0.1:0");
+    const raw = await RawPeer.connect(router.lastEndpoint!);
+    try {
+      await raw.write(handshake("ROUTER"));
+      await log.waitFor(ofType("handshakeSucceeded"), 0, 5000, "handshake");
+      const ping = command("PING", cat([0, 0], new Uint8Array(16).fill(0x70)));
+      const burst = new Uint8Array(ping.length * 100_000);
+      for (let i = 0; i < burst.length; i += ping.length) burst.set(ping, i);
+      const before = Deno.memoryUsage();
+      const { written, pushedBack } = await floodUntilPushedBack(
+        raw,
+        burst,
+        Math.ceil(64 * 1048576 / burst.length),
+      );
+      await using dealer = await Peer.start({
+        type: "DEALER",
+        connect: router.lastEndpoint!,
+        options: { routingId: "d" },
+      });
+      await dealer.send(["hi"]);
+      await router.receive();
+      const after = Deno.memoryUsage();
+      const grown = after.heapUsed + after.external - before.heapUsed - before.external;
+      assert.ok(
+        grown < 32 * 1048576,
+        `memory grew by ${mib(grown)} after ${
+          mib(written)
+        } of PINGs from a peer that never reads ` +
+          `(pushed back: ${pushedBack})`,
+      );
+    } finally {
+      raw.close();
+    }
+  } finally {
+    await router.close();
+    await log.finished();
+  }
+  guard.check();
+});

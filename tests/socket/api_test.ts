@@ -399,3 +399,32 @@ Deno.test("Socket exposes its type", async () => {
   const m: Message = [new Uint8Array(1)];
   assert.equal(m.length, 1);
 });
+
+eachTransport("Socket.connect() after disconnect() of the same endpoint works again", async (t) => {
+  await using pull = new PullSocket();
+  const ep = await bindAny(pull, t);
+  await using push = new PushSocket();
+  push.connect(ep);
+  await send(push, "one");
+  assert.deepEqual(await recvText(pull), ["one"]);
+  push.disconnect(ep);
+  push.connect(ep);
+  await send(push, "two");
+  assert.deepEqual(await recvText(pull), ["two"]);
+});
+
+eachTransport("Socket async iteration stops cleanly on break", async (t) => {
+  await using pull = new PullSocket();
+  const ep = await bindAny(pull, t);
+  await using push = new PushSocket();
+  push.connect(ep);
+  for (let i = 0; i < 3; i++) await send(push, `m${i}`);
+  const got: string[] = [];
+  for await (const m of pull) {
+    got.push(texts(m)[0]);
+    if (got.length === 2) break;
+  }
+  assert.deepEqual(got, ["m0", "m1"]);
+  // The third message was not taken by the finished iteration.
+  assert.deepEqual(await recvText(pull), ["m2"]);
+});

@@ -17,8 +17,8 @@ import {
   nextEvents,
   recvText,
   send,
-  withTimeout,
   WAIT,
+  withTimeout,
 } from "./_helpers.ts";
 
 eachTransport("PushSocket with immediate queues only to connected peers", async (t) => {
@@ -81,7 +81,7 @@ eachTransport(
 eachTransport(
   "PullSocket with maxMessageSize drops a peer that sends a larger message",
   async (t) => {
-    await using pull = new PullSocket({ maxMessageSize: 64 }) // room for the READY command (libzmq checks commands too);
+    await using pull = new PullSocket({ maxMessageSize: 64 }); // room for the READY command (libzmq checks commands too);
     const ep = await bindAny(pull, t);
     await using push = new PushSocket({ reconnectInterval: 10 });
     push.connect(ep);

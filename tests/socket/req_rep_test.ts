@@ -334,3 +334,40 @@ eachTransport("RepSocket fair-queues requests from several ReqSockets", async (t
   await rep.close();
   await served;
 });
+
+eachTransport("ReqSocket can receive again after a receive timed out", async (t) => {
+  await using rep = new RepSocket();
+  const ep = await bindAny(rep, t);
+  await using req = new ReqSocket({ receiveTimeout: 30 });
+  req.connect(ep);
+  await send(req, "slow question");
+  await rejectsWith(req.receive(), "EAGAIN");
+  assert.deepEqual(await recvText(rep), ["slow question"]);
+  await send(rep, "late answer");
+  // receiveTimeout bounds each call; retry until the reply is there.
+  const deadline = Date.now() + 5000;
+  let reply: string[] | undefined;
+  while (reply === undefined) {
+    try {
+      reply = texts(await req.receive());
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+  }
+  assert.deepEqual(reply, ["late answer"]);
+});
+
+eachTransport("ReqSocket.send() with no peer times out with EAGAIN, not EFSM, again", async (t) => {
+  await using req = new ReqSocket({ sendTimeout: 30 });
+  await rejectsWith(req.send("nobody"), "EAGAIN");
+  await rejectsWith(req.send("still nobody"), "EAGAIN");
+  await rejectsWith(req.receive(), "EFSM");
+  // A peer appearing later gets the next request.
+  await using rep = new RepSocket();
+  const ep = await bindAny(rep, t);
+  const ready = handshakes(req);
+  req.connect(ep);
+  await ready;
+  await send(req, "now");
+  assert.deepEqual(await recvText(rep), ["now"]);
+});

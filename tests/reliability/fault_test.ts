@@ -14,6 +14,7 @@ import {
   PubSocket,
   PullSocket,
   PushSocket,
+  ReqSocket,
   RouterSocket,
   SubSocket,
   ZmqError,
@@ -176,6 +177,36 @@ Deno.test("fault: a SUB gets messages again after its pyzmq PUB is killed and re
   } finally {
     await pub.close();
     await sub.close();
+    await log.finished();
+  }
+  guard.check();
+});
+
+Deno.test("fault: a relaxed, correlating REQ recovers from a reply lost with its killed pyzmq REP", async () => {
+  using guard = new ThrowGuard();
+  const endpoint = `tcp://127.0.0.1:${freePort()}`;
+  const req = new ReqSocket({ relaxed: true, correlate: true, receiveTimeout: 10_000, linger: 0 });
+  const log = new EventLog(req);
+  let rep = await Peer.start({ type: "REP", bind: endpoint });
+  try {
+    req.connect(endpoint);
+    await req.send("q1");
+    await log.waitFor(ofType("handshakeSucceeded"), 0, 5000, "handshake");
+    // The REP dies before answering: the reply to q1 is lost.
+    const mark = log.mark();
+    await kill9(endpoint);
+    await rep.close();
+    await log.waitFor(ofType("disconnected"), mark, 5000, "disconnected");
+    rep = await startOn({ type: "REP", bind: endpoint });
+    await log.waitFor(ofType("handshakeSucceeded"), mark, 10_000, "re-handshake");
+    // Relaxed: a new request without the old reply; correlate: only its reply is accepted.
+    await req.send("q2");
+    assert.equal(await rep.echo(1, 5000), 1);
+    assert.equal(text((await req.receive())[0]), "q2");
+    guard.check();
+  } finally {
+    await rep.close();
+    await req.close();
     await log.finished();
   }
   guard.check();

@@ -164,3 +164,34 @@ eachTransport(
     await syncSubscription(xpub, xsub, "early-probe");
   },
 );
+
+eachTransport(
+  "XPubSocket with manual passes the unsubscriptions of a subscriber that leaves",
+  async (t) => {
+    // libzmq 4.3.4 (checked with pyzmq): in manual mode every topic the leaving peer had
+    // subscribed comes back as [0, topic], even one another peer still holds.
+    await using xpub = new XPubSocket({ manual: true });
+    const ep = await bindAny(xpub, t);
+    await using stays = new SubSocket();
+    const leaves = new SubSocket();
+    try {
+      leaves.connect(ep);
+      leaves.subscribe("a", "c");
+      assert.deepEqual(await recv(xpub), [subMsg(true, "a")]);
+      assert.deepEqual(await recv(xpub), [subMsg(true, "c")]);
+      xpub.subscribe("a");
+      stays.connect(ep);
+      stays.subscribe("a");
+      assert.deepEqual(await recv(xpub), [subMsg(true, "a")]);
+      xpub.subscribe("a");
+    } finally {
+      await leaves.close();
+    }
+    const gone = [await recv(xpub), await recv(xpub)].map((m) => m[0]);
+    gone.sort((x, y) => x[1] - y[1]);
+    assert.deepEqual(gone, [subMsg(false, "a"), subMsg(false, "c")]);
+    // The subscriber that stays still gets what the application granted it.
+    await send(xpub, "a-msg");
+    assert.deepEqual(await recvText(stays), ["a-msg"]);
+  },
+);

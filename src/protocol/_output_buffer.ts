@@ -1,6 +1,6 @@
 /**
  * The outgoing byte queue of a session. Frame headers and small bodies are
- * gathered into a pooled 64 KiB chunk by bump allocation: `take()` hands out
+ * gathered into a chunk (growing to 64 KiB under load) by bump allocation: `take()` hands out
  * `chunk.subarray(start, used)` and later writes continue after `used` in the
  * same chunk, so bytes already handed out are never overwritten. A body larger
  * than {@linkcode COPY_LIMIT} goes out as its own view, uncopied.
@@ -10,8 +10,10 @@
 
 import { FLAG_LONG } from "./_wire.ts";
 
-/** Size of a pooled outgoing chunk. */
+/** Size a pooled outgoing chunk grows to under load. */
 export const CHUNK_SIZE = 64 * 1024;
+/** Size of the first chunk: an idle connection only ever writes its handshake. */
+const FIRST_CHUNK_SIZE = 512;
 /** Bodies larger than this are queued as views instead of being copied. */
 export const COPY_LIMIT = 8 * 1024;
 
@@ -19,7 +21,7 @@ const NO_OUTPUT: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 
 /** Encodes frames into a queue of byte arrays to write, in order. */
 export class OutputBuffer {
-  #chunk = new Uint8Array(CHUNK_SIZE);
+  #chunk = new Uint8Array(FIRST_CHUNK_SIZE);
   #start = 0;
   #used = 0;
   #queue: Uint8Array[] = [];
@@ -105,7 +107,10 @@ export class OutputBuffer {
   #reserve(length: number): void {
     if (this.#used + length <= this.#chunk.length) return;
     this.#seal();
-    this.#chunk = new Uint8Array(Math.max(CHUNK_SIZE, length));
+    // Each new chunk doubles up to CHUNK_SIZE, so a busy connection reaches
+    // full-size chunks after a few, and an idle one holds a few hundred bytes.
+    const grown = Math.min(CHUNK_SIZE, this.#chunk.length * 2);
+    this.#chunk = new Uint8Array(Math.max(grown, length));
     this.#start = 0;
     this.#used = 0;
   }

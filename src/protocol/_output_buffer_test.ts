@@ -12,14 +12,16 @@ Deno.test("OutputBuffer bump-allocates: later writes continue after what was tak
   assert.deepEqual([...first, ...second], [0, 1, 1, 0, 1, 2]);
 });
 
-Deno.test("OutputBuffer starts a new chunk when the current one is full", () => {
+Deno.test("OutputBuffer starts a new, larger chunk when the current one is full", () => {
   const out = new OutputBuffer();
   const body = new Uint8Array(8000);
-  for (let i = 0; i < 10; i++) out.writeFrame(0, undefined, body);
+  for (let i = 0; i < 30; i++) out.writeFrame(0, undefined, body);
   const chunks = out.take();
-  assert.equal(chunks.length, 2);
-  assert.ok(chunks[0].length <= CHUNK_SIZE);
-  assert.equal(chunks[0].length + chunks[1].length, 10 * 8009);
+  assert.ok(chunks.length >= 2);
+  assert.ok(chunks.every((c) => c.length <= CHUNK_SIZE));
+  assert.equal(chunks.reduce((n, c) => n + c.length, 0), 30 * 8009);
+  // Chunks grow to full size under load: the last ones are near CHUNK_SIZE.
+  assert.ok(chunks[chunks.length - 2].length > CHUNK_SIZE - 8009);
 });
 
 Deno.test("OutputBuffer writes a prefix and a long header", () => {

@@ -45,8 +45,9 @@ export interface PipeEnd {
   error?: Error;
 }
 
+/** Largest read chunk; reads start at FIRST_READ bytes and double while they fill it. */
 const CHUNK = 64 * 1024;
-const MIN_READ = 8 * 1024;
+const FIRST_READ = 4 * 1024;
 /** Bytes of encoded messages per transport write: enough to amortise a write, small enough to stay fair. */
 const FLUSH_BYTES = 256 * 1024;
 
@@ -86,8 +87,9 @@ export class Pipe {
   #end: ((end: PipeEnd) => void) | undefined;
   #ended: PipeEnd | undefined;
   #drained: (() => void) | undefined;
-  #rx: Uint8Array = new Uint8Array(CHUNK);
+  #rx: Uint8Array = new Uint8Array(0);
   #rxUsed = 0;
+  #rxSize = FIRST_READ;
 
   constructor(
     owner: PipeOwner,
@@ -249,9 +251,9 @@ export class Pipe {
           await new Promise<void>((resolve) => (this.#paused = resolve));
           continue;
         }
-        if (CHUNK - this.#rxUsed < MIN_READ) {
+        if (this.#rx.length - this.#rxUsed < this.#rxSize >> 2) {
           // Views of the old chunk may be in user hands: never overwrite it.
-          this.#rx = new Uint8Array(CHUNK);
+          this.#rx = new Uint8Array(this.#rxSize);
           this.#rxUsed = 0;
         }
         const view = this.#rx.subarray(this.#rxUsed);
@@ -261,6 +263,7 @@ export class Pipe {
           this.#finish({ reason: "Connection closed by peer" });
           return;
         }
+        if (n === view.length && this.#rxSize < CHUNK) this.#rxSize *= 2;
         this.#rxUsed += n;
         const session = this.#session!;
         session.receive(view.subarray(0, n), performance.now());

@@ -18,6 +18,12 @@ const bound = new Map<string, InprocListener>();
 const waiting = new Map<string, Set<(listener: InprocListener) => void>>();
 
 const EMPTY = new Uint8Array(0);
+/**
+ * Unread bytes a connection holds before its writer's `write()` waits, as a
+ * kernel socket buffer would: without it a reader that stops reading would
+ * never push back, and the sender's high-water mark would never apply.
+ */
+const BUFFER_LIMIT = 4 * 1024;
 
 /**
  * One end of an in-memory connection. Written buffers are handed to the peer
@@ -37,6 +43,10 @@ class InprocConnection implements Connection, Disposable {
   #pending: { buffer: Uint8Array; resolve: (n: number | null) => void } | null = null;
   #closed = false;
   #peerClosed = false;
+  /** Bytes queued and not yet read. */
+  #unread = 0;
+  /** The peer's writes waiting for room in this connection's queue. */
+  #blockedWriters: (() => void)[] = [];
 
   constructor(endpoint: string) {
     this.localEndpoint = endpoint;
@@ -60,8 +70,10 @@ class InprocConnection implements Connection, Disposable {
     if (this.#closed || this.#peerClosed) {
       return Promise.reject(new ZmqError("ECONNRESET", "Write on a closed inproc connection"));
     }
-    this.peer.#receive(buffers);
-    return Promise.resolve();
+    const peer = this.peer;
+    peer.#receive(buffers);
+    if (peer.#unread <= BUFFER_LIMIT) return Promise.resolve();
+    return new Promise((resolve) => peer.#blockedWriters.push(resolve));
   }
 
   close(): void {
@@ -69,8 +81,16 @@ class InprocConnection implements Connection, Disposable {
     this.#closed = true;
     this.#queue = [];
     this.#head = 0;
+    this.#unread = 0;
     this.#settle(null);
+    this.#releaseWriters();
     this.peer.#onPeerClose();
+  }
+
+  #releaseWriters(): void {
+    const writers = this.#blockedWriters;
+    this.#blockedWriters = [];
+    for (const w of writers) w();
   }
 
   [Symbol.dispose](): void {
@@ -79,7 +99,11 @@ class InprocConnection implements Connection, Disposable {
 
   #receive(buffers: readonly Uint8Array[]): void {
     if (this.#closed) return;
-    for (const b of buffers) if (b.length > 0) this.#queue.push(b);
+    for (const b of buffers) {
+      if (b.length === 0) continue;
+      this.#queue.push(b);
+      this.#unread += b.length;
+    }
     if (this.#pending !== null && this.#head < this.#queue.length) {
       const { buffer } = this.#pending;
       this.#settle(this.#drain(buffer));
@@ -88,6 +112,7 @@ class InprocConnection implements Connection, Disposable {
 
   #onPeerClose(): void {
     this.#peerClosed = true;
+    this.#releaseWriters(); // the closed peer's own writes wait here
     if (this.#head >= this.#queue.length) this.#settle(null);
   }
 
@@ -120,6 +145,8 @@ class InprocConnection implements Connection, Disposable {
         this.#offset += take;
       }
     }
+    this.#unread -= n;
+    if (this.#unread <= BUFFER_LIMIT && this.#blockedWriters.length > 0) this.#releaseWriters();
     if (this.#head === queue.length) {
       this.#queue = [];
       this.#head = 0;

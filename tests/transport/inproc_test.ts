@@ -80,7 +80,8 @@ Deno.test("InprocTransport read() takes what fits and keeps the rest", async () 
   using _c = client, _s = server;
   const buffers = Array.from({ length: 50 }, (_, i) => pattern(i * 7 + 1, i + 1));
   buffers.push(pattern(4 * 1024 * 1024, 77));
-  await within(client.write(buffers));
+  // The write settles once the reader has drained all but the connection's buffer.
+  const written = client.write(buffers);
   const out: Uint8Array[] = [];
   const expected = concat(buffers);
   let total = 0;
@@ -92,7 +93,22 @@ Deno.test("InprocTransport read() takes what fits and keeps the rest", async () 
     total += size;
   }
   out.push(await readExactly(server, expected.length - total));
+  await within(written);
   assert.deepEqual(concat(out), expected);
+});
+
+Deno.test("InprocTransport write() waits while the reader does not read", async () => {
+  const endpoint = { transport: "inproc", name: name() } as const;
+  using listener = await inproc.listen(endpoint);
+  const [client, server] = await connectPair(inproc, listener, endpoint);
+  using _c = client, _s = server;
+  let settled = false;
+  const written = client.write([pattern(1024 * 1024, 3)]).then(() => (settled = true));
+  await within(server.read(new Uint8Array(1000)));
+  assert.equal(settled, false, "a 1 MiB write settled while 1000 bytes were read");
+  await readExactly(server, 1024 * 1024 - 1000);
+  await within(written);
+  assert.equal(settled, true);
 });
 
 Deno.test("InprocTransport a pending read() resolves when the peer writes", async () => {

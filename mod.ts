@@ -34,6 +34,7 @@ export type { HandshakeFailure, SocketEvent, SocketEventType } from "./src/socke
 export type {
   ConnectOptions,
   OperationOptions,
+  PubSocketOptions,
   ReqSocketOptions,
   RouterSocketOptions,
   SocketOptions,

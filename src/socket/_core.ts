@@ -8,6 +8,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import { ZmqError } from "../errors.ts";
 import type { SessionEvent } from "../protocol/session.ts";
 import type { SocketType } from "../protocol/socket_type.ts";
@@ -48,6 +49,11 @@ export interface Pattern {
   tryReceive(): Message | undefined;
   /** A receive was abandoned (timeout, abort) before it got a message. */
   receiveAbandoned?(): void;
+  /**
+   * After a send that did not wait: whether it dropped messages for a full
+   * peer, so the caller should let I/O run before sending more.
+   */
+  shouldYield?(): boolean;
   /** A prepared send was abandoned (timeout, abort, close) before it was queued. */
   sendAbandoned?(frames: Message): void;
 }
@@ -423,7 +429,12 @@ export class SocketCore implements PipeOwner {
     } catch (e) {
       return Promise.reject(e);
     }
-    if (this.#senders.length === 0 && this.pattern.trySend(prepared)) return Promise.resolve();
+    if (this.#senders.length === 0 && this.pattern.trySend(prepared)) {
+      // A publisher dropping for a full subscriber yields one macrotask, so a
+      // tight send loop cannot starve the writes that would drain it.
+      if (this.pattern.shouldYield?.()) return new Promise((r) => setImmediate(r));
+      return Promise.resolve();
+    }
     const timeout = this.options.sendTimeout;
     if (timeout === 0) {
       this.pattern.sendAbandoned?.(prepared);

@@ -59,6 +59,10 @@ export class BasePattern implements Pattern {
 
   sendAbandoned(_frames: Message): void {}
 
+  shouldYield(): boolean {
+    return false;
+  }
+
   tryReceive(): Message | undefined {
     return this.core.inbox.shift();
   }

@@ -12,12 +12,21 @@ import type { Message } from "./_message.ts";
 import type { Pipe } from "./_pipe.ts";
 import { BasePattern } from "./_pattern.ts";
 import { SubscriptionTable } from "./_routing/subscription_table.ts";
-import { distribute } from "./_routing/distributor.ts";
+import { allHaveRoom, distribute } from "./_routing/distributor.ts";
+import type { SocketCore } from "./_core.ts";
+import type { PubSocketOptions } from "./options.ts";
 
 /** Fan-out to subscribers; subclasses decide what subscriptions do. */
 export class PublisherPattern extends BasePattern {
   override readonly attachEarly = false;
   readonly subscribers: Set<Pipe> = new Set();
+  readonly #noDrop: boolean;
+  #missed = false;
+
+  constructor(core: SocketCore, options: PubSocketOptions) {
+    super(core);
+    this.#noDrop = options.noDrop === true;
+  }
 
   override attach(pipe: Pipe): boolean {
     pipe.subscriptions = new SubscriptionTable();
@@ -43,7 +52,14 @@ export class PublisherPattern extends BasePattern {
   }
 
   override trySend(frames: Message): boolean {
-    distribute(this.subscribers, frames);
+    if (this.#noDrop && !allHaveRoom(this.subscribers, frames)) return false;
+    if (distribute(this.subscribers, frames) > 0) this.#missed = true;
     return true;
+  }
+
+  override shouldYield(): boolean {
+    const missed = this.#missed;
+    this.#missed = false;
+    return missed;
   }
 }

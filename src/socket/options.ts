@@ -71,8 +71,18 @@ export interface ReqSocketOptions extends SocketOptions {
   relaxed?: boolean;
 }
 
+/** Options for PUB sockets. */
+export interface PubSocketOptions extends SocketOptions {
+  /**
+   * ZMQ_XPUB_NODROP: when a matching subscriber is at its high-water mark,
+   * `send()` waits (up to `sendTimeout`, then `EAGAIN`) instead of dropping
+   * the message for that subscriber. Default false.
+   */
+  noDrop?: boolean;
+}
+
 /** Options for XPUB sockets. */
-export interface XPubSocketOptions extends SocketOptions {
+export interface XPubSocketOptions extends PubSocketOptions {
   /** ZMQ_XPUB_VERBOSE: pass every subscription to the application, not only new ones. Default false. */
   verbose?: boolean;
   /** ZMQ_XPUB_MANUAL: the application decides subscriptions with `subscribe()`/`unsubscribe()`. Default false. */

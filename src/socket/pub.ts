@@ -10,7 +10,7 @@ import { coreOf } from "./_core.ts";
 import type { Message } from "./_message.ts";
 import { notSupported } from "./_pattern.ts";
 import { PublisherPattern } from "./_subscriptions.ts";
-import type { SocketOptions } from "./options.ts";
+import type { PubSocketOptions } from "./options.ts";
 import { Socket } from "./socket.ts";
 
 class PubPattern extends PublisherPattern {
@@ -51,11 +51,11 @@ export class PubSocket extends Socket {
   /**
    * Creates a PUB socket.
    *
-   * @param options Socket options.
+   * @param options Socket options, plus `noDrop`.
    */
-  constructor(options?: SocketOptions) {
+  constructor(options?: PubSocketOptions) {
     super("PUB", options);
     const core = coreOf(this);
-    core.pattern = new PubPattern(core);
+    core.pattern = new PubPattern(core, options ?? {});
   }
 }

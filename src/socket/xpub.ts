@@ -29,12 +29,14 @@ function subscriptionMessage(topic: Uint8Array, subscribe: boolean): Message {
 
 class XPubPattern extends PublisherPattern {
   readonly #all = new SubscriptionTable();
+  /** Manual mode: what each peer asked for, reported back when it leaves. */
+  readonly #requested = new Map<Pipe, SubscriptionTable>();
   readonly #verbose: boolean;
   readonly #manual: boolean;
   readonly #welcome: Uint8Array | undefined;
 
   constructor(core: SocketCore, options: XPubSocketOptions) {
-    super(core);
+    super(core, options);
     this.#verbose = options.verbose === true;
     this.#manual = options.manual === true;
     const w = options.welcomeMessage;
@@ -49,16 +51,28 @@ class XPubPattern extends PublisherPattern {
 
   override detach(pipe: Pipe): void {
     super.detach(pipe);
-    // The peer's topics that nobody else wants any more are unsubscribed upstream.
-    if (this.#manual) return;
-    for (const topic of pipe.subscriptions?.prefixes() ?? []) {
-      if (this.#all.remove(topic)) pipe.inbox?.push(subscriptionMessage(topic, false));
+    if (this.#manual) {
+      // libzmq reports every topic a leaving peer asked for in manual mode,
+      // whoever else holds it: the application keeps its own accounts.
+      for (const topic of this.#requested.get(pipe)?.prefixes() ?? []) {
+        pipe.inbox?.push(subscriptionMessage(topic, false));
+      }
+      this.#requested.delete(pipe);
+    } else {
+      // The peer's topics that nobody else wants any more are unsubscribed upstream.
+      for (const topic of pipe.subscriptions?.prefixes() ?? []) {
+        if (this.#all.remove(topic)) pipe.inbox?.push(subscriptionMessage(topic, false));
+      }
     }
     this.core.wakeReceivers();
   }
 
   override subscription(pipe: Pipe, topic: Uint8Array, subscribe: boolean): void {
     if (this.#manual) {
+      let requested = this.#requested.get(pipe);
+      if (requested === undefined) this.#requested.set(pipe, requested = new SubscriptionTable());
+      if (subscribe) requested.add(topic);
+      else requested.remove(topic);
       pipe.inbox!.push(subscriptionMessage(topic, subscribe));
       return;
     }
@@ -114,7 +128,7 @@ export class XPubSocket extends Socket {
   /**
    * Creates an XPUB socket.
    *
-   * @param options Socket options, plus `verbose`, `manual` and `welcomeMessage`.
+   * @param options Socket options, plus `noDrop`, `verbose`, `manual` and `welcomeMessage`.
    */
   constructor(options?: XPubSocketOptions) {
     super("XPUB", options);

@@ -17,16 +17,25 @@ export interface Subscriber {
 /**
  * Queues `frames` to every ready, matching subscriber with room.
  *
- * @returns How many subscribers got the message.
+ * @returns How many matching subscribers had no room and missed the message.
  */
 export function distribute(subscribers: Iterable<Subscriber>, frames: Uint8Array[]): number {
   const topic = frames[0];
-  let n = 0;
+  let missed = 0;
   for (const s of subscribers) {
-    if (s.ready && s.subscriptions?.matches(topic) && s.hasRoom()) {
-      s.enqueue(frames);
-      n++;
+    if (s.ready && s.subscriptions?.matches(topic)) {
+      if (s.hasRoom()) s.enqueue(frames);
+      else missed++;
     }
   }
-  return n;
+  return missed;
+}
+
+/** Whether every ready subscriber matching `frames` has room (for lossless publishing). */
+export function allHaveRoom(subscribers: Iterable<Subscriber>, frames: Uint8Array[]): boolean {
+  const topic = frames[0];
+  for (const s of subscribers) {
+    if (s.ready && !s.hasRoom() && s.subscriptions?.matches(topic)) return false;
+  }
+  return true;
 }

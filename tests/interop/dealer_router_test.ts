@@ -26,6 +26,7 @@ import {
   text,
   type TransportName,
   TRANSPORTS,
+  tryReceive,
 } from "./_matrix.ts";
 
 const decoder = new TextDecoder();
@@ -169,3 +170,51 @@ Deno.test("ROUTER (monocoque, binds) ↔ DEALER (pyzmq) over tcp: a binary routi
   await router.send([id, b("back")]);
   assert.deepEqual(text(await dealer.recv()), ["back"]);
 });
+
+Deno.test("ROUTER (monocoque, binds) ↔ DEALER (pyzmq, probe router) over tcp: the probe arrives as an empty message", async () => {
+  await using router = new RouterSocket(BOUNDED);
+  await router.bind("tcp://127.0.0.1:0");
+  await using dealer = await Peer.start({
+    type: "DEALER",
+    connect: router.lastEndpoint,
+    options: { probeRouter: true, routingId: "prober" },
+  });
+  const [id, probe, ...rest] = await receive(router);
+  assert.deepEqual(text([id]), ["prober"]);
+  assert.deepEqual([probe?.length, rest.length], [0, 0], "one empty frame");
+  await router.send(["prober", "seen"]);
+  assert.deepEqual(text(await dealer.recv()), ["seen"]);
+});
+
+for (const handover of [true, false]) {
+  Deno.test(
+    `ROUTER (monocoque, binds${
+      handover ? ", handover" : ""
+    }) ↔ 2 DEALERs (pyzmq) with the same routing id over tcp: ${
+      handover
+        ? "the newcomer takes the id over"
+        : "the first keeps the id, the newcomer is refused"
+    }`,
+    async () => {
+      await using router = new RouterSocket({ ...BOUNDED, handover });
+      await router.bind("tcp://127.0.0.1:0");
+      const options = { routingId: "same" };
+      await using a = await Peer.start({ type: "DEALER", connect: router.lastEndpoint, options });
+      await a.send(["from a"]);
+      assert.deepEqual(text(await receive(router)), ["same", "from a"]);
+      await using bb = await Peer.start({ type: "DEALER", connect: router.lastEndpoint, options });
+      await bb.send(["from b"]);
+      if (handover) {
+        assert.deepEqual(text(await receive(router)), ["same", "from b"]);
+        await router.send(["same", "to b"]);
+        assert.deepEqual(text(await bb.recv()), ["to b"]);
+        assert.equal(await a.recv(100), undefined, "the old connection gets nothing");
+      } else {
+        await router.send(["same", "to a"]);
+        assert.deepEqual(text(await a.recv()), ["to a"]);
+        assert.equal(await tryReceive(router, 200), undefined, "the duplicate is not accepted");
+        assert.equal(await bb.recv(50), undefined);
+      }
+    },
+  );
+}

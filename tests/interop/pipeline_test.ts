@@ -25,6 +25,8 @@ import {
   Scratch,
   type TransportName,
   TRANSPORTS,
+  tryReceive,
+  WAIT_MS as WAIT,
 } from "./_matrix.ts";
 
 for (
@@ -202,3 +204,36 @@ for (const r of runs) {
     },
   );
 }
+
+Deno.test("PUSH (pyzmq) ↔ PULL (monocoque, binds, maxMessageSize 1024) over tcp: an oversized message drops that connection only, the PUSH reconnects", async () => {
+  await using pull = new PullSocket({ ...BOUNDED, maxMessageSize: 1024 });
+  const events = pull.events();
+  await pull.bind("tcp://127.0.0.1:0");
+  await using push = await Peer.start({
+    type: "PUSH",
+    connect: pull.lastEndpoint,
+    options: { reconnectIvl: 50 },
+  });
+  try {
+    await push.send([new Uint8Array(1024)]);
+    assert.equal((await receive(pull)).length, 1, "1024 bytes is allowed");
+    await push.send([new Uint8Array(1025)]);
+    for (;;) {
+      const ev = await withTimeout(events.next(), WAIT, "the disconnection");
+      assert.ok(!ev.done);
+      if (ev.value.type === "disconnected") break;
+    }
+    // libzmq reconnects; what it had in flight may be lost: probe until one arrives.
+    const deadline = Date.now() + 10_000;
+    for (let n = 0;; n++) {
+      assert.ok(Date.now() < deadline, "the PUSH never came back");
+      await push.send([`probe-${n}`]);
+      const m = await tryReceive(pull, 40);
+      if (m === undefined) continue;
+      assert.ok(m[0].length < 1025, "the oversized message never arrives");
+      break;
+    }
+  } finally {
+    await events.return?.();
+  }
+});

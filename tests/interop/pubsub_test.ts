@@ -383,3 +383,30 @@ Deno.test("SUB (monocoque) ↔ PUB (pyzmq 4.3.4, binds) over tcp: subscribe and 
     "every new.* from the first one on, in order",
   );
 });
+
+Deno.test("XPUB (monocoque, binds, welcome message) ↔ SUB (pyzmq) over tcp: the SUB gets the welcome message", async () => {
+  await using xpub = new XPubSocket({ ...BOUNDED, welcomeMessage: "WELCOME" });
+  await xpub.bind("tcp://127.0.0.1:0");
+  await using sub = await Peer.start({
+    type: "SUB",
+    connect: xpub.lastEndpoint,
+    options: { subscribe: "WEL" },
+  });
+  assert.deepEqual(text(await sub.recv()), ["WELCOME"]);
+  assert.deepEqual(text(await receive(xpub)), ["\x01WEL"]);
+});
+
+Deno.test("XPUB (pyzmq, binds, welcome message) ↔ SUB (monocoque) over tcp: the SUB gets the welcome message", async () => {
+  await using xpub = await Peer.start({
+    type: "XPUB",
+    bind: "tcp://127.0.0.1:0",
+    options: { xpubWelcomeMsg: "WELCOME" },
+  });
+  await using sub = new SubSocket(BOUNDED);
+  sub.subscribe("WEL");
+  sub.connect(xpub.endpoint);
+  // libzmq sends the welcome when its socket attaches the connection, which a bound libzmq
+  // socket does only when the application calls into it (here: recv).
+  assert.deepEqual(text(await xpub.recv()), ["\x01WEL"]);
+  assert.deepEqual(text(await receive(sub)), ["WELCOME"]);
+});

@@ -8,8 +8,10 @@
 
 import assert from "node:assert/strict";
 import { DealerSocket, RepSocket, ReqSocket, RouterSocket } from "../../mod.ts";
+import { Peer } from "../_util/peer.ts";
 import {
   assertFrames,
+  b,
   BOUNDED,
   caseName,
   eachShape,
@@ -19,6 +21,7 @@ import {
   receive,
   reply,
   Scratch,
+  text,
 } from "./_matrix.ts";
 
 const empty = new Uint8Array();
@@ -114,3 +117,42 @@ for (const c of pairCases("DEALER", "REP")) {
     }
   });
 }
+
+Deno.test("REQ (monocoque, correlate + relaxed) ↔ ROUTER (pyzmq, binds) over tcp: a resent request gets only its own reply", async () => {
+  await using router = await Peer.start({ type: "ROUTER", bind: "tcp://127.0.0.1:0" });
+  await using req = new ReqSocket({ ...BOUNDED, correlate: true, relaxed: true });
+  req.connect(router.endpoint);
+  await req.send("first");
+  const [id, rid1, d1, body1] = (await router.recv())!;
+  assert.equal(rid1.length, 4, "a 4-byte request id, as libzmq's");
+  assert.deepEqual([d1.length, text([body1])], [0, ["first"]]);
+  await req.send("second"); // relaxed: no reply needed first
+  const [id2, rid2, d2, body2] = (await router.recv())!;
+  assert.deepEqual(id2, id);
+  assert.notDeepEqual(rid2, rid1, "a new request id");
+  assert.deepEqual([d2.length, text([body2])], [0, ["second"]]);
+  await router.send([id, rid1, empty, b("stale")]);
+  await router.send([id, rid2, empty, b("fresh")]);
+  assert.deepEqual(text(await receive(req)), ["fresh"]);
+});
+
+Deno.test("REQ (pyzmq, correlate + relaxed) ↔ REP (monocoque, binds) over tcp: REP keeps libzmq's request-id envelope", async () => {
+  await using rep = new RepSocket(BOUNDED);
+  await rep.bind("tcp://127.0.0.1:0");
+  await using req = await Peer.start({
+    type: "REQ",
+    connect: rep.lastEndpoint,
+    options: { reqCorrelate: true, reqRelaxed: true },
+  });
+  await req.send(["a"]);
+  assert.deepEqual(text(await receive(rep)), ["a"]);
+  await rep.send("A");
+  assert.deepEqual(text(await req.recv()), ["A"]);
+  await req.send(["b"]);
+  await req.send(["c"]); // relaxed: the reply to b is now stale
+  assert.deepEqual(text(await receive(rep)), ["b"]);
+  await rep.send("B");
+  assert.deepEqual(text(await receive(rep)), ["c"]);
+  await rep.send("C");
+  assert.deepEqual(text(await req.recv()), ["C"], "libzmq matched the reply to c by request id");
+});

@@ -192,6 +192,8 @@ const ERROR = ascii("\x05ERROR");
 const SUBSCRIBE_PREFIX = Uint8Array.of(1);
 const CANCEL_PREFIX = Uint8Array.of(0);
 const MAX_PING_CONTEXT = 16;
+/** Unwritten output above which PINGs go unanswered. */
+const PONG_BACKLOG = 1024 * 1024;
 const MAX_TTL = 0xffff * 100 + 99;
 
 function checkTime(name: string, value: number | undefined, fallback: number): number {
@@ -252,6 +254,14 @@ export class Session {
   #decoder: FrameDecoder;
   #events: SessionEvent[] = [];
   #parts: Uint8Array[] = [];
+  /**
+   * Octets (bodies plus 2 per frame header) of the multipart message being
+   * received. With maxMessageSize set, a message may not grow past it either:
+   * libzmq checks only each frame, so an endless run of empty MORE frames
+   * would otherwise be buffered without bound.
+   */
+  #partsSize = 0;
+  #maxMessageSize: number;
   #greeting = new Uint8Array(GREETING_SIZE);
   #greetingHave = 0;
   #peerMinorVersion = 1;
@@ -302,7 +312,8 @@ export class Session {
     if (max !== undefined && (typeof max !== "number" || Number.isNaN(max))) {
       throw new RangeError(`Option maxMessageSize must be a number, got ${max}`);
     }
-    this.#decoder = new FrameDecoder(max === undefined || max < 0 ? Infinity : max);
+    this.#maxMessageSize = max === undefined || max < 0 ? Infinity : max;
+    this.#decoder = new FrameDecoder(this.#maxMessageSize);
 
     const handshake = checkTime("handshakeInterval", options.handshakeInterval, 30000);
     this.#handshakeAt = handshake > 0 ? now + handshake : Infinity;
@@ -750,10 +761,16 @@ export class Session {
       }
       const flags = decoder.flags;
       if ((flags & FLAG_COMMAND) === 0 && this.#plainData) {
-        parts.push(decoder.body);
+        const body = decoder.body;
+        parts.push(body);
         if ((flags & FLAG_MORE) === 0) {
           this.#events.push({ type: "message", frames: parts });
           parts = [];
+          this.#partsSize = 0;
+        } else if ((this.#partsSize += body.length + 2) > this.#maxMessageSize) {
+          this.#parts = parts;
+          this.#fail("protocol", "EMSGSIZE", "Multipart message larger than maxMessageSize");
+          return;
         }
         continue;
       }
@@ -781,6 +798,9 @@ export class Session {
         if ((flags & FLAG_MORE) === 0) {
           this.#events.push({ type: "message", frames: this.#parts });
           this.#parts = [];
+          this.#partsSize = 0;
+        } else if ((this.#partsSize += body.length + 2) > this.#maxMessageSize) {
+          this.#fail("protocol", "EMSGSIZE", "Multipart message larger than maxMessageSize");
         }
         return;
       }
@@ -823,7 +843,11 @@ export class Session {
       if (body.length < 7) throw new ProtocolViolation("Malformed PING command");
       const ttl = ((body[5] << 8) | body[6]) * 100;
       if (ttl > 0) this.#ttlAt = now + ttl;
-      this.#writeData(FLAG_COMMAND, PONG, body.subarray(7, 7 + MAX_PING_CONTEXT));
+      // A peer that floods PINGs without reading would otherwise grow our
+      // output without bound; while a backlog waits, a PONG is worthless.
+      if (this.#out.size < PONG_BACKLOG) {
+        this.#writeData(FLAG_COMMAND, PONG, body.subarray(7, 7 + MAX_PING_CONTEXT));
+      }
     } else if (length === 9 && bytesEqualAt(body, 0, SUBSCRIBE)) {
       this.#events.push({ type: "subscribe", topic: body.subarray(10) });
     } else if (length === 6 && bytesEqualAt(body, 0, CANCEL)) {
@@ -837,9 +861,14 @@ export class Session {
 
   #remoteError(data: Uint8Array): void {
     const length = data.length === 0 ? -1 : data[0];
-    const reason = length < 0 || 1 + length > data.length
-      ? "The peer sent a malformed ERROR command"
+    const text = length < 0 || 1 + length > data.length
+      ? undefined
       : new TextDecoder().decode(data.subarray(1, 1 + length));
+    const reason = text === undefined
+      ? "The peer sent a malformed ERROR command"
+      : text === ""
+      ? "The peer sent an ERROR command without a reason"
+      : `The peer sent an ERROR command: ${text}`;
     this.#fail("remote", "EPROTO", reason);
   }
 

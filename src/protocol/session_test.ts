@@ -259,7 +259,31 @@ Deno.test("Session refuses an incompatible peer and sends it an ERROR command", 
 Deno.test("Session reports a peer's ERROR command as a remote error", () => {
   const s = new Session({ socketType: "PAIR", now: 0 });
   s.receive(join([greeting(), command("ERROR", bytes(6, "Denied"))]), 0);
-  assert.deepEqual(errorOf(s), { type: "error", kind: "remote", code: "EPROTO", reason: "Denied" });
+  assert.deepEqual(errorOf(s), {
+    type: "error",
+    kind: "remote",
+    code: "EPROTO",
+    reason: "The peer sent an ERROR command: Denied",
+  });
+});
+
+Deno.test("Session bounds a multipart message by maxMessageSize, not only each frame", () => {
+  const s = new Session({ socketType: "PULL", now: 0, maxMessageSize: 100 });
+  const emptyMore = new Uint8Array(2 * 60).map((_, i) => (i % 2 === 0 ? 1 : 0));
+  s.receive(join([greeting(), ready("PUSH"), emptyMore]), 0);
+  const error = errorOf(s);
+  assert.equal(error.kind, "protocol");
+  assert.equal(error.code, "EMSGSIZE");
+});
+
+Deno.test("Session leaves PINGs unanswered while a backlog of output is unwritten", () => {
+  const s = new Session({ socketType: "PULL", now: 0 });
+  s.receive(join([greeting(), ready("PUSH")]), 0);
+  const ping = command("PING", join([Uint8Array.of(0, 0), new Uint8Array(16)]));
+  const burst = join(Array.from({ length: 200_000 }, () => ping));
+  s.receive(burst, 1);
+  assert.ok(s.outputSize < 2 * 1024 * 1024, `${s.outputSize} octets of PONGs queued`);
+  assert.ok(s.outputSize > 1024 * 1024, "PONGs are sent while there is room");
 });
 
 Deno.test("Session exposes the peer's routing id and metadata", () => {

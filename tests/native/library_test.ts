@@ -89,7 +89,8 @@ Deno.test({
     assert.equal(out.code, 0, stderr);
     const { before, during, after } = JSON.parse(new TextDecoder().decode(out.stdout));
     assert.ok(during > before, "the child opened sockets");
-    assert.equal(after, before, "file descriptors leaked");
+    // Deno itself may close an fd it had at start-up meanwhile: a leak shows as more.
+    assert.ok(after <= before, `file descriptors leaked: ${before} before, ${after} after`);
   },
 });
 

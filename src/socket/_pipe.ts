@@ -45,8 +45,12 @@ export interface PipeEnd {
   error?: Error;
 }
 
-/** Largest read chunk; reads start at FIRST_READ bytes and double while they fill it. */
-const CHUNK = 64 * 1024;
+/**
+ * Largest read chunk (the study's 256 KiB: a 64 KiB frame then usually lies
+ * wholly inside one and comes out as a view); reads start at FIRST_READ bytes
+ * and double while they fill the chunk.
+ */
+const CHUNK = 256 * 1024;
 const FIRST_READ = 4 * 1024;
 /** Bytes of encoded messages per transport write: enough to amortise a write, small enough to stay fair. */
 const FLUSH_BYTES = 256 * 1024;
@@ -152,6 +156,7 @@ export class Pipe {
 
   /** Pauses reading when the socket's queue for this peer is full; resumes otherwise. */
   checkInbound(): void {
+    if (this.#paused === undefined) return;
     const hwm = this.owner.options.receiveHighWaterMark;
     const size = this.inbox?.size ?? 0;
     if (hwm !== 0 && size >= hwm) {

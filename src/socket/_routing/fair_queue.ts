@@ -90,14 +90,22 @@ export class FairQueue<K, T> {
   shift(): T | undefined {
     const ring = this.#ring;
     while (ring.length > 0) {
-      const source = ring.shift()!;
+      const source = ring[0];
       const item = source.shift();
       if (item === undefined) {
+        ring.shift();
         source.active = false;
         continue;
       }
-      if (source.size > 0) ring.push(source);
-      else source.active = false;
+      // With one active source (the common case) the ring is left as it is.
+      if (ring.length > 1) {
+        ring.shift();
+        if (source.size > 0) ring.push(source);
+        else source.active = false;
+      } else if (source.size === 0) {
+        ring.pop();
+        source.active = false;
+      }
       this.lastKey = source.key;
       return item;
     }

@@ -200,6 +200,11 @@ export class RawPeer implements AsyncDisposable {
     this.conn = conn;
   }
 
+  /** Wraps a connection accepted from a raw listener. */
+  static adopt(conn: Deno.TcpConn): RawPeer {
+    return new RawPeer(conn);
+  }
+
   /** Connects to `tcp://host:port`. */
   static async connect(endpoint: string): Promise<RawPeer> {
     const m = /^tcp:\/\/([^:]+):(\d+)$/.exec(endpoint);

@@ -208,7 +208,7 @@ export class SocketCore implements PipeOwner {
         return;
       }
       this.events.emit({ type: "accepted", endpoint: bound.endpoint, remote: conn.remoteEndpoint });
-      const pipe = new Pipe(this, bound.endpoint, false);
+      const pipe = new Pipe(this, bound.endpoint);
       this.#pipes.add(pipe);
       bound.pipes.add(pipe);
       const run = pipe.run(conn, performance.now()).then((end) => {
@@ -254,7 +254,7 @@ export class SocketCore implements PipeOwner {
       // libzmq allows it for some types, but a duplicate dial is almost always a bug.
       throw new ZmqError("EINVAL", `Already connected to ${address}`);
     }
-    const pipe = new Pipe(this, address, true, routingId);
+    const pipe = new Pipe(this, address, routingId);
     this.#pipes.add(pipe);
     const rec: ConnectedEndpoint = {
       endpoint: address,

@@ -60,8 +60,6 @@ export class Pipe {
   readonly owner: PipeOwner;
   /** The endpoint this pipe belongs to: the connect endpoint, or the listener's endpoint. */
   readonly endpoint: string;
-  /** Whether the pipe was made by `connect()` (and so survives reconnects). */
-  readonly connecting: boolean;
   /** A routing id given with `connect(endpoint, { routingId })`. */
   readonly connectRoutingId: Uint8Array | undefined;
 
@@ -75,8 +73,6 @@ export class Pipe {
   routingId: Uint8Array | undefined;
   /** The handshake's result, while connected. */
   peer: PeerInfo | undefined;
-  /** The remote address of the current connection. */
-  remote = "";
 
   #out: Message[] = [];
   #outHead = 0;
@@ -89,7 +85,6 @@ export class Pipe {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
   #end: ((end: PipeEnd) => void) | undefined;
-  #ended: PipeEnd | undefined;
   #drained: (() => void) | undefined;
   #rx: Uint8Array = new Uint8Array(0);
   #rxUsed = 0;
@@ -98,12 +93,10 @@ export class Pipe {
   constructor(
     owner: PipeOwner,
     endpoint: string,
-    connecting: boolean,
     connectRoutingId?: Uint8Array,
   ) {
     this.owner = owner;
     this.endpoint = endpoint;
-    this.connecting = connecting;
     this.connectRoutingId = connectRoutingId;
   }
 
@@ -156,17 +149,12 @@ export class Pipe {
 
   /** Pauses reading when the socket's queue for this peer is full; resumes otherwise. */
   checkInbound(): void {
-    if (this.#paused === undefined) return;
-    const hwm = this.owner.options.receiveHighWaterMark;
-    const size = this.inbox?.size ?? 0;
-    if (hwm !== 0 && size >= hwm) {
-      return; // the read loop checks before each read and parks
-    }
     const resume = this.#paused;
-    if (resume !== undefined) {
-      this.#paused = undefined;
-      resume();
-    }
+    if (resume === undefined) return;
+    const hwm = this.owner.options.receiveHighWaterMark;
+    if (hwm !== 0 && (this.inbox?.size ?? 0) >= hwm) return;
+    this.#paused = undefined;
+    resume();
   }
 
   /**
@@ -176,8 +164,6 @@ export class Pipe {
   run(conn: Connection, now: number): Promise<PipeEnd> {
     const o = this.owner.options;
     this.#conn = conn;
-    this.#ended = undefined;
-    this.remote = conn.remoteEndpoint;
     this.#session = new Session({
       socketType: this.owner.type,
       now,
@@ -233,12 +219,11 @@ export class Pipe {
     this.#session = undefined;
     this.peer = undefined;
     this.#writing = false;
-    this.#ended = end;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Infinity;
     if (last.length === 0) conn.close();
-    else conn.write(last).catch(() => {}).finally(() => conn.close());
+    else closeAfter(conn, last);
     const resume = this.#paused;
     this.#paused = undefined;
     resume?.();
@@ -403,9 +388,18 @@ export class Pipe {
       this.#armTimer();
     }, delay);
   }
+}
 
-  /** How the last connection ended, if it did. */
-  get lastEnd(): PipeEnd | undefined {
-    return this.#ended;
-  }
+/** How long a last ERROR command may take to leave before the connection closes anyway. */
+const LAST_WRITE_MS = 100;
+
+/** Writes `last` (an ERROR command), then closes; a peer that does not read cannot hold it open. */
+function closeAfter(conn: Connection, last: Uint8Array[]): void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const close = () => {
+    clearTimeout(timer);
+    conn.close();
+  };
+  timer = setTimeout(close, LAST_WRITE_MS);
+  conn.write(last).then(close, close);
 }

@@ -3,7 +3,12 @@
  * (shared with the zeromq.js harness) driven through Monocoque's public API.
  * Same arguments and JSON-lines output as bench/c/zmq_bench.c:
  *
- *   deno run -A bench/monocoque_bench.ts MODE [@|>]ENDPOINT COUNT [SIZE] [NSUBS|NSOCKETS]
+ *   deno run -A bench/monocoque_bench.ts [--native] MODE [@|>]ENDPOINT COUNT [SIZE] [NSUBS|NSOCKETS]
+ *
+ * `--native` gives every socket the io_uring transport of `ffi/` (one
+ * NativeLibrary shared by all sockets of the process; build it with
+ * `make -C native`). If the library cannot be loaded the process prints why
+ * on stderr and exits with status 3.
  *
  * @module
  */
@@ -19,6 +24,21 @@ import {
 } from "../mod.ts";
 import { setImmediate } from "node:timers";
 import { main } from "./_modes.mjs";
+
+const native = Deno.args[0] === "--native";
+const args = native ? Deno.args.slice(1) : Deno.args;
+
+let transport: unknown;
+if (native) {
+  const { loadNative, NativeTransport, probeNative } = await import("../ffi/mod.ts");
+  const lib = loadNative();
+  if (!lib) {
+    const probe = probeNative() as { reason?: string };
+    console.error(`native transport unavailable: ${probe.reason ?? "unknown reason"}`);
+    Deno.exit(3);
+  }
+  transport = new NativeTransport(lib);
+}
 
 // deno-lint-ignore no-explicit-any
 type AnySocketClass = new (options: any) => any;
@@ -46,13 +66,14 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<void> {
 }
 
 await main({
-  impl: "monocoque",
+  impl: native ? "monocoque-native" : "monocoque",
   socket(kind: string, { hwm, linger }: { hwm: number; linger: number }) {
     const options: Record<string, unknown> = {
       sendHighWaterMark: hwm,
       receiveHighWaterMark: hwm,
       linger,
     };
+    if (transport) options.transport = transport;
     // Lossless fan-out as in the C harness (XPUB_VERBOSE; noDrop is passed in
     // case the option exists, the subscriber reports losses either way).
     if (kind === "xpub") Object.assign(options, { verbose: true, noDrop: true });
@@ -64,4 +85,4 @@ await main({
   print: (line: string) => console.log(line),
   yieldToIo: () => new Promise<void>((resolve) => setImmediate(resolve)),
   exit: (code: number) => Deno.exit(code),
-}, Deno.args);
+}, args);

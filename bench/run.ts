@@ -1,8 +1,12 @@
 /**
  * Side-by-side benchmark runner (`deno task bench`): Monocoque against libzmq
  * (small C programs, bench/c/) and zeromq.js (under Node, bench/node/), each
- * peer a separate process over loopback, the three implementations
- * interleaved within one run so that the machine's noise hits them alike.
+ * peer a separate process over loopback, the implementations interleaved
+ * within one run so that the machine's noise hits them alike. A fourth
+ * implementation, "Monocoque (native)", is Monocoque with the io_uring
+ * transport of ffi/ on every socket of the process under test; it runs in the
+ * scenarios where issue 5 sets it a target (tcp throughput, REQ/REP, PUB
+ * fan-out with default Monocoque subscribers, ROUTER with 100 DEALERs).
  * Prints medians with their min..max spread and the ratios between
  * implementations, and writes every raw figure to bench/results/latest.json.
  *
@@ -16,7 +20,7 @@
  * passes it; a failed run is reported, never fatal.
  *
  * Usage: deno run -A bench/run.ts [--runs N] [--quick] [--secs S]
- *   [--only=libzmq,zeromqjs,monocoque] [--filter=thr-tcp,rtt,fanout,idle]
+ *   [--only=libzmq,zeromqjs,monocoque,native] [--filter=thr-tcp,rtt,fanout,router,idle]
  *   [--timeout S] [--out FILE] [--micro]
  *
  * @module
@@ -27,14 +31,25 @@ const BUILD = `${ROOT}/bench/build`;
 const C_BIN = `${BUILD}/zmq_bench`;
 const NODE_DIR = `${ROOT}/bench/node`;
 const ZEROMQ_VERSION = "6.8.0";
+const NATIVE_LIB = `${ROOT}/native/build/libmonocoque.so`;
 
-type Impl = "libzmq" | "zeromqjs" | "monocoque";
-const ALL_IMPLS: Impl[] = ["libzmq", "zeromqjs", "monocoque"];
+type Impl = "libzmq" | "zeromqjs" | "monocoque" | "native";
+const ALL_IMPLS: Impl[] = ["libzmq", "zeromqjs", "monocoque", "native"];
 const LABEL: Record<Impl, string> = {
   libzmq: "libzmq",
   zeromqjs: "zeromq.js",
   monocoque: "Monocoque",
+  native: "Monocoque (native)",
 };
+/** Short names for ratio column headers. */
+const SHORT: Record<Impl, string> = {
+  libzmq: "libzmq",
+  zeromqjs: "zeromq.js",
+  monocoque: "Monocoque",
+  native: "native",
+};
+/** The implementations a scenario runs unless it says otherwise. */
+const DEFAULT_IMPLS: Impl[] = ["libzmq", "zeromqjs", "monocoque"];
 
 // ---------------------------------------------------------------- options
 
@@ -76,7 +91,9 @@ function parseArgs(args: string[]): Options {
         o.quick = true;
         break;
       case "--only":
-        o.only = value().split(",").map((s) => s.trim().toLowerCase().replace(".", "") as Impl);
+        o.only = value().split(",").map((s) =>
+          s.trim().toLowerCase().replace(".", "").replace(/^monocoque-?native$/, "native") as Impl
+        );
         for (const impl of o.only) {
           if (!ALL_IMPLS.includes(impl)) throw new Error(`Unknown implementation ${impl}`);
         }
@@ -96,7 +113,7 @@ function parseArgs(args: string[]): Options {
       case "--help":
       case "-h":
         console.log(
-          "deno task bench [--runs N] [--quick] [--secs S] [--only=libzmq,zeromqjs,monocoque]\n" +
+          "deno task bench [--runs N] [--quick] [--secs S] [--only=libzmq,zeromqjs,monocoque,native]\n" +
             "                [--filter=ID,...] [--timeout S] [--out FILE] [--micro]",
         );
         Deno.exit(0);
@@ -219,12 +236,16 @@ function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 // ---------------------------------------------------------------- scenarios
 
-type Kind = "thr" | "rtt" | "fanout" | "idle";
+type Kind = "thr" | "rtt" | "fanout" | "router" | "idle";
 
 interface ProcSpec {
   role: string;
-  /** Which implementation runs it: the one under test, or always libzmq. */
-  impl: Impl | "self";
+  /**
+   * Which implementation runs it: the one under test ("self"), the one under
+   * test without the native transport ("base": native runs default
+   * Monocoque there), or a fixed one.
+   */
+  impl: Impl | "self" | "base";
   args: string[];
   /** 1: started first (binds); 2: started once every 1 is ready. */
   order: 1 | 2;
@@ -242,14 +263,22 @@ interface Scenario {
   prior: Record<Impl, number>;
   /** Smallest and largest sensible count. */
   bounds: [number, number];
+  /** Implementations that run it (default DEFAULT_IMPLS). */
+  impls?: Impl[];
 }
+
+const WITH_NATIVE: Impl[] = [...DEFAULT_IMPLS, "native"];
+/** ROUTER scenario: DEALERs in all, load processes, and requests in flight per DEALER. */
+const ROUTER_DEALERS = 100;
+const ROUTER_PROCS = 4;
+const ROUTER_WINDOW = 10; // WINDOW in bench/c/zmq_bench.c
 
 const SIZES = [16, 256, 4096, 65536];
 const THR_PRIOR: Record<number, Record<Impl, number>> = {
-  16: { libzmq: 3e6, zeromqjs: 1.5e5, monocoque: 5e5 },
-  256: { libzmq: 1.2e6, zeromqjs: 1.3e5, monocoque: 4e5 },
-  4096: { libzmq: 2e5, zeromqjs: 1e5, monocoque: 1e5 },
-  65536: { libzmq: 2e4, zeromqjs: 1.5e4, monocoque: 1.5e4 },
+  16: { libzmq: 3e6, zeromqjs: 1.5e5, monocoque: 1.5e6, native: 1.5e6 },
+  256: { libzmq: 1.2e6, zeromqjs: 1.3e5, monocoque: 8e5, native: 8e5 },
+  4096: { libzmq: 2e5, zeromqjs: 1e5, monocoque: 1e5, native: 1e5 },
+  65536: { libzmq: 2e4, zeromqjs: 1.5e4, monocoque: 1.5e4, native: 1.5e4 },
 };
 
 function scenarios(idleConnections: number): Scenario[] {
@@ -278,6 +307,7 @@ function scenarios(idleConnections: number): Scenario[] {
         ],
         prior: THR_PRIOR[size],
         bounds: [2000, 20_000_000],
+        impls: transport === "tcp" ? WITH_NATIVE : DEFAULT_IMPLS,
       });
     }
   }
@@ -309,8 +339,9 @@ function scenarios(idleConnections: number): Scenario[] {
             holds: false,
           },
         ],
-        prior: { libzmq: 12000, zeromqjs: 6000, monocoque: 8000 },
+        prior: { libzmq: 12000, zeromqjs: 6000, monocoque: 8000, native: 8000 },
         bounds: [500, 200_000],
+        impls: client === "req_rtt" ? WITH_NATIVE : DEFAULT_IMPLS,
       });
     }
   }
@@ -332,19 +363,54 @@ function scenarios(idleConnections: number): Scenario[] {
             order: 1,
             holds: true,
           },
+          // The native run's subscribers are default Monocoque: only its publisher is native.
           ...Array.from({ length: nprocs }, (_, i): ProcSpec => ({
             role: `subscribers${i}`,
-            impl: "self",
+            impl: "base",
             args: ["sub_recv", `>${ep}`, `${perSub}`, `${perProc}`],
             order: 2,
             holds: false,
           })),
         ];
       },
-      prior: { libzmq: 2.5e6, zeromqjs: 1.5e5, monocoque: 3e5 },
+      prior: { libzmq: 2.5e6, zeromqjs: 1.5e5, monocoque: 3e5, native: 3e5 },
       bounds: [Math.max(200, nsubs * 20), 50_000_000],
+      impls: WITH_NATIVE,
     });
   }
+  list.push({
+    id: `router-${ROUTER_DEALERS}`,
+    kind: "router",
+    label: `ROUTER ← ${ROUTER_DEALERS} DEALERs tcp 16 B`,
+    // One ROUTER echo of the implementation under test; the load is always
+    // libzmq: ROUTER_PROCS processes of DEALERs, each DEALER with
+    // ROUTER_WINDOW requests in flight.
+    plan: (ep, count) => [
+      {
+        role: "server",
+        impl: "self",
+        args: ["router_echo", `@${ep}`, "0", "16"],
+        order: 1,
+        holds: true,
+      },
+      ...Array.from({ length: ROUTER_PROCS }, (_, i): ProcSpec => ({
+        role: `load${i}`,
+        impl: "libzmq",
+        args: [
+          "dealers_load",
+          `>${ep}`,
+          `${Math.max(1, Math.round(count / ROUTER_PROCS))}`,
+          "16",
+          `${ROUTER_DEALERS / ROUTER_PROCS}`,
+        ],
+        order: 2,
+        holds: false,
+      })),
+    ],
+    prior: { libzmq: 2.5e5, zeromqjs: 5e4, monocoque: 8e4, native: 8e4 },
+    bounds: [ROUTER_DEALERS * ROUTER_WINDOW * 4, 50_000_000],
+    impls: WITH_NATIVE,
+  });
   list.push({
     id: "idle-conns",
     kind: "idle",
@@ -366,7 +432,7 @@ function scenarios(idleConnections: number): Scenario[] {
         holds: true,
       },
     ],
-    prior: { libzmq: 1, zeromqjs: 1, monocoque: 1 },
+    prior: { libzmq: 1, zeromqjs: 1, monocoque: 1, native: 1 },
     bounds: [1, 1],
   });
   return list;
@@ -380,6 +446,16 @@ function command(impl: Impl, args: string[]): string[] {
       return ["node", `${NODE_DIR}/zmq_bench.mjs`, ...args];
     case "monocoque":
       return [Deno.execPath(), "run", "-A", "--quiet", `${ROOT}/bench/monocoque_bench.ts`, ...args];
+    case "native":
+      return [
+        Deno.execPath(),
+        "run",
+        "-A",
+        "--quiet",
+        `${ROOT}/bench/monocoque_bench.ts`,
+        "--native",
+        ...args,
+      ];
   }
 }
 
@@ -422,7 +498,11 @@ async function runOnce(
   const outcome: RunOutcome = { ok: false, metrics: {}, rss: {}, count, wallSecs: 0 };
   const startAll = (order: 1 | 2) => {
     for (const spec of specs.filter((p) => p.order === order)) {
-      const who = spec.impl === "self" ? impl : spec.impl;
+      const who = spec.impl === "self"
+        ? impl
+        : spec.impl === "base"
+        ? (impl === "native" ? "monocoque" : impl)
+        : spec.impl;
       procs.push([spec, new Proc(`${who} ${spec.args[0]}`, command(who, spec.args))]);
     }
     return Promise.all(
@@ -487,8 +567,10 @@ function metricsOf(s: Scenario, results: [string, Json][]): Record<string, numbe
         rate: +r.rtt_per_s,
       };
     }
-    case "fanout": {
-      const subs = results.filter(([role]) => role.startsWith("subscribers")).map(([, r]) => r);
+    case "fanout":
+    case "router": {
+      const prefix = s.kind === "fanout" ? "subscribers" : "load";
+      const subs = results.filter(([role]) => role.startsWith(prefix)).map(([, r]) => r);
       const got = subs.reduce((n, r) => n + +r.count, 0);
       const expected = subs.reduce((n, r) => n + +r.expected, 0);
       const first = Math.min(...subs.map((r) => +r.t_first_us));
@@ -496,7 +578,7 @@ function metricsOf(s: Scenario, results: [string, Json][]): Record<string, numbe
       const secs = (last - first) / 1e6;
       if (got !== expected) {
         throw new Error(
-          `lossy: subscribers got ${got} of ${expected} (${(100 * got / expected).toFixed(1)} %)`,
+          `lossy: ${prefix} got ${got} of ${expected} (${(100 * got / expected).toFixed(1)} %)`,
         );
       }
       const rate = secs > 0 ? got / secs : 0;
@@ -563,6 +645,7 @@ const METRICS: Record<Kind, Metric[]> = {
     { key: "p999_us", label: "RTT p99.9 µs", better: "lower" },
   ],
   fanout: [{ key: "msgs_per_s", label: "delivered msgs/s", better: "higher" }],
+  router: [{ key: "msgs_per_s", label: "round trips/s", better: "higher" }],
   idle: [{ key: "kb_per_conn", label: "KiB/conn", better: "lower" }],
 };
 
@@ -654,7 +737,26 @@ async function prepare(impls: Impl[]): Promise<Map<Impl, string>> {
       problems.set("monocoque", `mod.ts does not load: ${r.out.split("\n").slice(0, 3).join(" ")}`);
     }
   }
+  if (impls.includes("native")) {
+    const why = problems.get("monocoque") ?? await prepareNative();
+    if (why) problems.set("native", why);
+  }
   return problems;
+}
+
+/** Builds the io_uring library if missing and checks that it loads; returns why not. */
+async function prepareNative(): Promise<string | undefined> {
+  const src = `${ROOT}/native/monocoque.c`;
+  if ((await mtime(NATIVE_LIB)) < (await mtime(src))) {
+    console.error("building native/build/libmonocoque.so (make -C native) ...");
+    const r = await run(["make", "-C", "native"]);
+    if (!r.ok) return `make -C native failed: ${r.out.slice(-300)}`;
+  }
+  const probe = `import { probeNative } from "${ROOT}/ffi/mod.ts";` +
+    `const p = probeNative(); if (!p.available) { console.log(p.reason); Deno.exit(3); }`;
+  const r = await run([Deno.execPath(), "eval", "--quiet", probe]);
+  if (!r.ok) return `the native transport cannot load: ${r.out.split("\n").slice(0, 3).join(" ")}`;
+  return undefined;
 }
 
 async function versions(): Promise<Record<string, string>> {
@@ -669,6 +771,12 @@ async function versions(): Promise<Record<string, string>> {
   v.monocoque = (await run(["git", "rev-parse", "--short", "HEAD"])).out;
   v.kernel = (await run(["uname", "-r"])).out;
   v.cpus = String(navigator.hardwareConcurrency);
+  try {
+    const info = await Deno.readTextFile("/proc/cpuinfo");
+    v.cpu = info.match(/^model name\s*:\s*(.*)$/m)?.[1]?.trim() ?? "unknown";
+  } catch {
+    v.cpu = "unknown";
+  }
   return v;
 }
 
@@ -713,9 +821,10 @@ async function main(): Promise<void> {
   const raw: Record<string, Record<string, RunOutcome[]>> = {};
   for (const s of all) {
     raw[s.id] = {};
+    const here = impls.filter((i) => (s.impls ?? DEFAULT_IMPLS).includes(i));
     for (let r = 0; r < o.runs; r++) {
       // Interleaved, with the order rotated each run so no implementation always goes first.
-      const order = impls.map((_, i) => impls[(i + r) % impls.length]);
+      const order = here.map((_, i) => here[(i + r) % here.length]);
       for (const impl of order) {
         const key = `${s.id}/${impl}`;
         const rate = estimate.get(key) ?? s.prior[impl];
@@ -728,7 +837,7 @@ async function main(): Promise<void> {
         const shown = METRICS[s.kind].map((m) => `${m.label} ${fmtNum(out.metrics[m.key] ?? 0)}`)
           .join(", ");
         console.error(
-          `  ${s.id.padEnd(14)} ${LABEL[impl].padEnd(9)} run ${r + 1}: ` +
+          `  ${s.id.padEnd(14)} ${LABEL[impl].padEnd(18)} run ${r + 1}: ` +
             (out.ok ? shown : `FAILED ${out.error}`) + ` (${out.wallSecs.toFixed(1)}s, n=${count})`,
         );
       }
@@ -738,10 +847,14 @@ async function main(): Promise<void> {
   // Tables.
   const summary: Record<string, Record<string, Record<string, Summary | undefined>>> = {};
   const header = ["scenario", "metric", ...impls.map((i) => LABEL[i])];
-  const others = impls.filter((i) => i !== "libzmq");
-  for (const i of others) if (impls.includes("libzmq")) header.push(`${LABEL[i]}/libzmq`);
-  const vsJs = impls.includes("monocoque") && impls.includes("zeromqjs");
-  if (vsJs) header.push("Monocoque/zeromq.js");
+  // Ratio columns [numerator, denominator].
+  const ratios: [Impl, Impl][] = [];
+  for (const i of impls) if (i !== "libzmq" && impls.includes("libzmq")) ratios.push([i, "libzmq"]);
+  if (impls.includes("monocoque") && impls.includes("zeromqjs")) {
+    ratios.push(["monocoque", "zeromqjs"]);
+  }
+  if (impls.includes("native") && impls.includes("monocoque")) ratios.push(["native", "monocoque"]);
+  for (const [a, b] of ratios) header.push(`${SHORT[a]}/${SHORT[b]}`);
   const rows: string[][] = [];
   for (const s of all) {
     summary[s.id] = {};
@@ -751,11 +864,12 @@ async function main(): Promise<void> {
         summarize((raw[s.id][i] ?? []).filter((x) => x.ok).map((x) => x.metrics[m.key])),
       ])) as Record<Impl, Summary | undefined>;
       summary[s.id][m.key] = byImpl;
-      const row = [s.label, m.label, ...impls.map((i) => cell(byImpl[i], o.runs))];
-      for (const i of others) {
-        if (impls.includes("libzmq")) row.push(ratio(byImpl[i], byImpl.libzmq));
-      }
-      if (vsJs) row.push(ratio(byImpl.monocoque, byImpl.zeromqjs));
+      const row = [
+        s.label,
+        m.label,
+        ...impls.map((i) => raw[s.id][i] ? cell(byImpl[i], o.runs) : "–"),
+      ];
+      for (const [a, b] of ratios) row.push(ratio(byImpl[a], byImpl[b]));
       rows.push(row);
     }
   }
@@ -787,7 +901,7 @@ async function main(): Promise<void> {
         );
         return v ? (v.median / 1024).toFixed(0) : "–";
       });
-      row.push(parts.join(" / "));
+      row.push(raw[s.id][i] ? parts.join(" / ") : "–");
     }
     rssRows.push(row);
   }

@@ -16,6 +16,10 @@
  *   sub_recv    EP COUNT [NSOCKETS]    NSOCKETS SUB sockets in this process, connect
  *   idle_router EP N                   ROUTER, binds; RSS delta for N idle peers
  *   idle_dealers EP N                  N DEALER sockets that connect, say hello, idle
+ *   dealers_load EP COUNT SIZE NSOCKETS
+ *                                      NSOCKETS DEALERs, each keeping WINDOW requests in
+ *                                      flight to a ROUTER echo; COUNT round trips in all,
+ *                                      timed from the first request to the last reply
  *
  * EP may start with '@' (bind) or '>' (connect) to override the default.
  *
@@ -41,6 +45,8 @@
 
 #define HWM 1000
 #define IDLE_TIMEOUT_MS 3000
+/* Requests each DEALER of dealers_load keeps in flight. */
+#define WINDOW 10
 
 static void die(const char *what) {
   fprintf(stderr, "zmq_bench: %s: %s\n", what, zmq_strerror(zmq_errno()));
@@ -243,8 +249,9 @@ static void do_echo(void *ctx, const char *ep, int router) {
       if (zmq_msg_send(&msg, s, more ? ZMQ_SNDMORE : 0) < 0) die("send");
       if (!more) {
         served++;
-        /* REP: only one request at a time; poll again */
-        break;
+        /* REP: only one request at a time; poll again. ROUTER: drain what is
+           queued (many DEALERs may have requests in flight). */
+        if (!router) break;
       }
     }
   }
@@ -356,11 +363,78 @@ static void do_idle_dealers(void *ctx, const char *ep, long n) {
   for (long i = 0; i < n; i++) zmq_close(socks[i]);
 }
 
+/* ROUTER under load: NSOCKETS DEALERs in this process, each with WINDOW
+   requests in flight; a reply releases the next request. One warm-up round
+   trip per socket first (so every connection is up), then COUNT timed round
+   trips in all. Reports like a receiver (count, t_first_us, t_last_us) so
+   that the runner can sum several load processes. */
+static void do_dealers_load(void *ctx, const char *ep, long count, int size,
+                            int nsockets) {
+  void **socks = calloc(nsockets, sizeof *socks);
+  zmq_pollitem_t *items = calloc(nsockets, sizeof *items);
+  char *buf = malloc(size ? size : 1);
+  long sent = 0, got = 0, bytes = 0;
+  double t0 = 0, t1 = 0, e0 = 0, e1 = 0;
+  zmq_msg_t msg;
+  if (!socks || !items || !buf) die("alloc");
+  fill(buf, size);
+  for (int i = 0; i < nsockets; i++) {
+    socks[i] = zmq_socket(ctx, ZMQ_DEALER);
+    if (!socks[i]) die("socket");
+    common_opts(socks[i]);
+    set_int(socks[i], ZMQ_LINGER, 0);
+    attach(socks[i], ep, 0);
+    items[i].socket = socks[i];
+    items[i].events = ZMQ_POLLIN;
+  }
+  ready();
+  zmq_msg_init(&msg);
+  /* warm-up: one round trip on every socket */
+  for (int i = 0; i < nsockets; i++)
+    if (zmq_send(socks[i], buf, size, 0) < 0) die("send");
+  for (int i = 0; i < nsockets; i++)
+    if (zmq_msg_recv(&msg, socks[i], 0) < 0) die("recv");
+  t0 = now_mono(), e0 = now_epoch_us();
+  for (int w = 0; w < WINDOW; w++)
+    for (int i = 0; i < nsockets && sent < count; i++, sent++)
+      if (zmq_send(socks[i], buf, size, 0) < 0) die("send");
+  while (got < count) {
+    int rc = zmq_poll(items, nsockets, IDLE_TIMEOUT_MS);
+    if (rc < 0) {
+      if (zmq_errno() == EINTR) continue;
+      die("poll");
+    }
+    if (rc == 0) break; /* stalled: report what arrived */
+    for (int i = 0; i < nsockets; i++) {
+      if (!(items[i].revents & ZMQ_POLLIN)) continue;
+      while (got < count && zmq_msg_recv(&msg, socks[i], ZMQ_DONTWAIT) >= 0) {
+        if ((int)zmq_msg_size(&msg) != size) {
+          fprintf(stderr, "zmq_bench: reply size %zu, expected %d\n",
+                  zmq_msg_size(&msg), size);
+          exit(1);
+        }
+        bytes += size;
+        got++;
+        if (sent < count) {
+          if (zmq_send(socks[i], buf, size, 0) < 0) die("send");
+          sent++;
+        }
+      }
+    }
+    t1 = now_mono(), e1 = now_epoch_us();
+  }
+  zmq_msg_close(&msg);
+  result_throughput("dealers_load", got, bytes, t1 - t0, e0, e1, count,
+                    nsockets);
+  for (int i = 0; i < nsockets; i++) zmq_close(socks[i]);
+  free(buf);
+}
+
 static void usage(void) {
   fprintf(stderr,
           "usage: zmq_bench MODE [@|>]ENDPOINT COUNT [SIZE] [NSUBS|NSOCKETS]\n"
           "modes: push_send pull_recv rep_echo req_rtt router_echo "
-          "dealer_rtt pub_send sub_recv idle_router idle_dealers\n");
+          "dealer_rtt pub_send sub_recv idle_router idle_dealers dealers_load\n");
   exit(2);
 }
 
@@ -386,7 +460,9 @@ int main(int argc, char **argv) {
   else if (!strcmp(mode, "idle_dealers")) {
     zmq_ctx_set(ctx, ZMQ_MAX_SOCKETS, (int)count + 16);
     do_idle_dealers(ctx, ep, count);
-  } else usage();
+  } else if (!strcmp(mode, "dealers_load"))
+    do_dealers_load(ctx, ep, count, size, extra);
+  else usage();
 
   zmq_ctx_term(ctx);
   return 0;

@@ -688,3 +688,20 @@ Deno.test("Session never throws on mutated valid streams", () => {
     { numRuns: 300 },
   );
 });
+
+Deno.test("Session onMessage takes messages only while no other event waits, keeping the order", () => {
+  const delivered: string[] = [];
+  const s = new Session({
+    socketType: "PULL",
+    now: 0,
+    onMessage: (frames) => delivered.push(new TextDecoder().decode(frames[0])),
+  });
+  // READY and two messages in one chunk: the messages queue behind the ready event.
+  s.receive(join([greeting(), ready("PUSH"), frame(0, text("a")), frame(0, text("b"))]), 0);
+  assert.deepEqual(s.takeEvents().map((e) => e.type), ["ready", "message", "message"]);
+  assert.deepEqual(delivered, []);
+  // Once the events are taken, messages go straight to the callback.
+  s.receive(join([frame(1, text("c")), frame(0, text("d")), frame(0, text("e"))]), 1);
+  assert.deepEqual(delivered, ["c", "e"]);
+  assert.deepEqual(s.takeEvents(), []);
+});

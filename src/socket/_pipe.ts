@@ -173,6 +173,7 @@ export class Pipe {
       heartbeatInterval: o.heartbeatInterval,
       heartbeatTimeout: o.heartbeatTimeout,
       heartbeatTimeToLive: o.heartbeatTimeToLive,
+      onMessage: (frames) => this.owner.pipeMessage(this, frames),
     });
     const done = new Promise<PipeEnd>((resolve) => (this.#end = resolve));
     this.#flush();

@@ -396,11 +396,10 @@ const LAST_WRITE_MS = 100;
 
 /** Writes `last` (an ERROR command), then closes; a peer that does not read cannot hold it open. */
 function closeAfter(conn: Connection, last: Uint8Array[]): void {
-  let timer: ReturnType<typeof setTimeout> | undefined;
   const close = () => {
     clearTimeout(timer);
-    conn.close();
+    conn.close(); // idempotent: the later of the two calls does nothing
   };
-  timer = setTimeout(close, LAST_WRITE_MS);
+  const timer = setTimeout(close, LAST_WRITE_MS);
   conn.write(last).then(close, close);
 }

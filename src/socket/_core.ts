@@ -140,6 +140,16 @@ export class SocketCore implements PipeOwner {
     this.options = options;
   }
 
+  /** Whether a `receive()` is waiting for a message. */
+  get receiving(): boolean {
+    return this.#receivers.length > 0;
+  }
+
+  /** Whether received messages wait to be taken. */
+  get backlog(): boolean {
+    return !this.inbox.empty;
+  }
+
   /** Every live pipe. */
   get pipes(): ReadonlySet<Pipe> {
     return this.#pipes;

@@ -35,6 +35,10 @@ export interface PipeOwner {
   pipeSubscription(pipe: Pipe, topic: Uint8Array, subscribe: boolean): void;
   /** The pipe's outgoing queue went from full to having room. */
   pipeWritable(pipe: Pipe): void;
+  /** Whether the application waits in `receive()` (so it is not producing messages). */
+  readonly receiving: boolean;
+  /** Whether received messages wait for the application (so it will produce more soon). */
+  readonly backlog: boolean;
   /** The handshake failed. */
   pipeHandshakeFailed(pipe: Pipe, event: Extract<SessionEvent, { type: "error" }>): void;
 }
@@ -310,7 +314,10 @@ export class Pipe {
       this.#flushQueued = false;
       this.#flush();
     };
-    if (later) setImmediate(run);
+    // While received messages wait to be handled, the application is mid-batch
+    // (a ROUTER answering a burst): its next replies come within this turn, so
+    // one macrotask later they leave in one write instead of one write each.
+    if (later || this.owner.backlog) setImmediate(run);
     else queueMicrotask(run);
   }
 
@@ -352,8 +359,10 @@ export class Pipe {
           // away would send one message per write while a producer loops on
           // send(). Waiting one macrotask lets the batch fill (or the HWM
           // block the producer), so writes carry hundreds of messages.
-          // A full queue means the producer already waits: flush at once.
-          if (!this.hasRoom()) this.#flush();
+          // A full queue means the producer already waits, and a pending
+          // receive means the application is done sending for now (a ROUTER
+          // or REP answering): flush at once, deferring would only add latency.
+          if (!this.hasRoom() || this.owner.receiving) this.#flush();
           else if (this.queued > 0 || session.outputSize > 0) this.#scheduleFlush(true);
           else this.#drained?.();
         },

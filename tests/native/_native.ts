@@ -81,3 +81,14 @@ export function randomBytes(size: number, seed: number): Uint8Array {
   for (let i = 0; i < size; i++) bytes[i] = (next() * 256) | 0;
   return bytes;
 }
+
+/** Waits until `condition()` holds, checking every millisecond, for at most `ms`. */
+export async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!condition()) {
+    if (performance.now() > deadline) {
+      throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}

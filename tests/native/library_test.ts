@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { loadNative, NativeLibrary, NativeTransport, probeNative } from "../../ffi/mod.ts";
 import { ZmqError } from "../../src/errors.ts";
-import { available, LIBRARY_PATH } from "./_native.ts";
+import { available, LIBRARY_PATH, until } from "./_native.ts";
 
 const ignore = !available;
 
@@ -51,7 +51,7 @@ Deno.test({
     // The client never reads the server's 32 MiB: its SENDMSG stays in flight.
     const pendingWrite = server.write([new Uint8Array(32 * 1024 * 1024)]);
     pendingWrite.catch(() => {});
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await until(() => lib.stats().operationsInFlight >= 3, "three operations in flight");
     assert.ok(lib.stats().operationsInFlight >= 3);
     assert.ok(lib.stats().slotsInUse > 0);
     assert.equal(lib.stats().socketsOpen, 3);

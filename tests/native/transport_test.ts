@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { NativeLibrary, type NativeLibraryOptions, NativeTransport } from "../../ffi/mod.ts";
 import { ZmqError } from "../../src/errors.ts";
 import type { Connection, Endpoint, Listener } from "../../src/transport/types.ts";
-import { available, LIBRARY_PATH, random, randomBytes } from "./_native.ts";
+import { available, LIBRARY_PATH, random, randomBytes, until } from "./_native.ts";
 
 const ignore = !available;
 
@@ -312,7 +312,7 @@ Deno.test({
     const [client, server, listener] = await tcpPair(transport);
     // Nobody reads: 32 MiB cannot fit in the socket buffers, so the write stays pending.
     const writing = client.write([new Uint8Array(32 * 1024 * 1024)]);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => lib.stats().slotsInUse > 0, "the write to be in flight");
     client.close();
     await assert.rejects(writing, (err) => err instanceof ZmqError && err.code === "ECONNRESET");
     server.close();

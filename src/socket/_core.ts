@@ -424,11 +424,6 @@ export class SocketCore implements PipeOwner {
     if (this.#receivers.length > 0) this.#pumpReceivers();
   }
 
-  /** Wakes waiting senders when room appeared outside the pipes' own reports. */
-  wakeSenders(): void {
-    if (this.#senders.length > 0) this.#pumpSenders();
-  }
-
   // ---- send / receive --------------------------------------------------
 
   send(frames: Message, signal: AbortSignal | undefined): Promise<void> {

@@ -40,13 +40,6 @@ export function toFrames(message: MessageLike): Message {
   return [frame(message as FrameLike)];
 }
 
-/** Byte-wise equality. */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** A string key for a byte string, usable in a Map. */
 export function bytesKey(a: Uint8Array): string {
   let s = "";

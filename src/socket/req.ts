@@ -78,10 +78,6 @@ class ReqPattern extends BasePattern {
     this.core.wakeReceivers();
   }
 
-  override detach(pipe: Pipe): void {
-    super.detach(pipe);
-  }
-
   override prepareReceive(): void {
     if (!this.#waiting) {
       throw new ZmqError("EFSM", "A REQ socket must send a request before receiving");

@@ -40,7 +40,13 @@ export type {
   SocketOptions,
   XPubSocketOptions,
 } from "./src/socket/options.ts";
-export type { Connection, Endpoint, Listener, Transport } from "./src/transport/types.ts";
+export type {
+  Connection,
+  Endpoint,
+  Listener,
+  Transport,
+  TransportConnectOptions,
+} from "./src/transport/types.ts";
 export { ReqSocket } from "./src/socket/req.ts";
 export { RepSocket } from "./src/socket/rep.ts";
 export { DealerSocket } from "./src/socket/dealer.ts";

@@ -37,8 +37,8 @@ export {
 export { NativeTransport } from "./transport.ts";
 export type {
   Connection,
-  ConnectOptions,
   Endpoint,
   Listener,
   Transport,
+  TransportConnectOptions,
 } from "../src/transport/types.ts";

@@ -9,10 +9,10 @@ import { ZmqError } from "../src/errors.ts";
 import { formatEndpoint } from "../src/transport/endpoint.ts";
 import type {
   Connection,
-  ConnectOptions,
   Endpoint,
   Listener,
   Transport,
+  TransportConnectOptions,
 } from "../src/transport/types.ts";
 import { NativeConnection } from "./_connection.ts";
 import { Errno, errnoError } from "./_errno.ts";
@@ -121,7 +121,7 @@ export class NativeTransport implements Transport {
    */
   async connect(
     endpoint: Endpoint,
-    options?: ConnectOptions,
+    options?: TransportConnectOptions,
   ): Promise<Connection & Disposable> {
     const signal = options?.signal;
     signal?.throwIfAborted();

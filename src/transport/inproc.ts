@@ -8,7 +8,13 @@
  */
 
 import { ZmqError } from "../errors.ts";
-import type { Connection, ConnectOptions, Endpoint, Listener, Transport } from "./types.ts";
+import type {
+  Connection,
+  Endpoint,
+  Listener,
+  Transport,
+  TransportConnectOptions,
+} from "./types.ts";
 
 type InprocEndpoint = Extract<Endpoint, { transport: "inproc" }>;
 
@@ -273,7 +279,7 @@ export class InprocTransport implements Transport {
    * @param options `signal` aborts the wait; the promise then rejects with its reason.
    * @returns The connection.
    */
-  connect(endpoint: Endpoint, options?: ConnectOptions): Promise<Connection & Disposable> {
+  connect(endpoint: Endpoint, options?: TransportConnectOptions): Promise<Connection & Disposable> {
     const signal = options?.signal;
     let name: string;
     try {

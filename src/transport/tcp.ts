@@ -9,7 +9,13 @@
 import { ZmqError } from "../errors.ts";
 import { formatEndpoint } from "./endpoint.ts";
 import { StreamConnection, StreamListener, toZmqError } from "./_stream.ts";
-import type { Connection, ConnectOptions, Endpoint, Listener, Transport } from "./types.ts";
+import type {
+  Connection,
+  Endpoint,
+  Listener,
+  Transport,
+  TransportConnectOptions,
+} from "./types.ts";
 
 type TcpEndpoint = Extract<Endpoint, { transport: "tcp" }>;
 
@@ -69,7 +75,7 @@ export class TcpTransport implements Transport {
    */
   async connect(
     endpoint: Endpoint,
-    options?: ConnectOptions,
+    options?: TransportConnectOptions,
   ): Promise<Connection & Disposable> {
     const signal = options?.signal;
     signal?.throwIfAborted();

@@ -59,7 +59,7 @@ export interface Listener {
 }
 
 /** Options for {@linkcode Transport.connect}. */
-export interface ConnectOptions {
+export interface TransportConnectOptions {
   /** Aborts the attempt (the promise rejects with the signal's reason). */
   signal?: AbortSignal;
 }
@@ -69,5 +69,5 @@ export interface Transport {
   /** Starts listening; rejects with `ZmqError` `EADDRINUSE`, `EADDRNOTAVAIL`, `EINVAL`. */
   listen(endpoint: Endpoint): Promise<Listener>;
   /** Connects; rejects with `ZmqError` `ECONNREFUSED` (or another code) on failure. */
-  connect(endpoint: Endpoint, options?: ConnectOptions): Promise<Connection>;
+  connect(endpoint: Endpoint, options?: TransportConnectOptions): Promise<Connection>;
 }

@@ -4,8 +4,10 @@
  * cases each one ran. `deno task test` runs the same properties with a small
  * count (`FUZZ_RUNS`, default 300).
  *
- * Usage: `deno task fuzz [runs-per-property] [seed]` (default 100000 runs per
- * property, or `FUZZ_RUNS`; a random seed, printed so a failure can be replayed).
+ * Usage: `deno task fuzz [runs-per-property] [seed] [--only=text]` (default
+ * 100000 runs per property, or `FUZZ_RUNS`; a random seed, printed so a
+ * failure can be replayed; `--only` runs the properties whose name contains
+ * the text, e.g. `--only=subscription` for the subscription table's).
  *
  * @module
  */
@@ -13,10 +15,12 @@
 import fc from "fast-check";
 import { counts, properties } from "../tests/fuzz/_properties.ts";
 
-const runs = Number(Deno.args[0] ?? Deno.env.get("FUZZ_RUNS") ?? "100000");
-const seed = Number(Deno.args[1] ?? Math.floor(Math.random() * 0x7fffffff));
+const only = Deno.args.find((a) => a.startsWith("--only="))?.slice("--only=".length);
+const args = Deno.args.filter((a) => !a.startsWith("--only="));
+const runs = Number(args[0] ?? Deno.env.get("FUZZ_RUNS") ?? "100000");
+const seed = Number(args[1] ?? Math.floor(Math.random() * 0x7fffffff));
 if (!Number.isInteger(runs) || runs <= 0) {
-  console.error(`Invalid run count: ${Deno.args[0]}`);
+  console.error(`Invalid run count: ${args[0]}`);
   Deno.exit(2);
 }
 
@@ -24,6 +28,7 @@ console.log(`Monocoque fuzz: ${runs} cases per property, seed ${seed}`);
 let failed = 0;
 let total = 0;
 for (const { name, property } of properties()) {
+  if (only !== undefined && !name.includes(only)) continue;
   const started = performance.now();
   try {
     fc.assert(property, { numRuns: runs, seed });

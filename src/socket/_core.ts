@@ -419,6 +419,11 @@ export class SocketCore implements PipeOwner {
     if (pipe !== undefined) pipe.checkInbound();
   }
 
+  /** Makes `close()` wait for a pattern's background job (which must end soon after `closed`). */
+  background(job: Promise<void>): void {
+    this.#track(job);
+  }
+
   /** Wakes waiting receivers when a pattern queued a message outside pipeMessage. */
   wakeReceivers(): void {
     if (this.#receivers.length > 0) this.#pumpReceivers();

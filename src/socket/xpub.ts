@@ -16,6 +16,7 @@ import { topicBytes } from "./_message.ts";
 import type { Message } from "./_message.ts";
 import type { Pipe } from "./_pipe.ts";
 import { SubscriptionTable } from "./_routing/subscription_table.ts";
+import { runSliced } from "./_slices.ts";
 import { PublisherPattern } from "./_subscriptions.ts";
 import type { XPubSocketOptions } from "./options.ts";
 import { Socket } from "./socket.ts";
@@ -51,20 +52,39 @@ class XPubPattern extends PublisherPattern {
 
   override detach(pipe: Pipe): void {
     super.detach(pipe);
+    // The pipe's queue in the fair queue outlives the detach (its messages
+    // stay readable), so the reports go there, however many slices they take.
+    const inbox = pipe.inbox;
+    if (inbox === undefined) return;
+    let topics: SubscriptionTable | undefined;
+    let report: (topic: Uint8Array) => boolean;
     if (this.#manual) {
       // libzmq reports every topic a leaving peer asked for in manual mode,
-      // whoever else holds it: the application keeps its own accounts.
-      for (const topic of this.#requested.get(pipe)?.prefixes() ?? []) {
-        pipe.inbox?.push(subscriptionMessage(topic, false));
-      }
+      // whoever else holds it: the application keeps its own accounts
+      // (xpub.cpp, xpub_t::xpipe_terminated: unsubscribes with
+      // send_unsubscription for each of the pipe's topics, manual or not).
+      topics = this.#requested.get(pipe);
       this.#requested.delete(pipe);
+      report = () => true;
     } else {
       // The peer's topics that nobody else wants any more are unsubscribed upstream.
-      for (const topic of pipe.subscriptions?.prefixes() ?? []) {
-        if (this.#all.remove(topic)) pipe.inbox?.push(subscriptionMessage(topic, false));
+      topics = pipe.subscriptions;
+      report = (topic) => this.#all.remove(topic);
+    }
+    if (topics === undefined || topics.size === 0) return;
+    // A peer may leave a million topics behind: report them a slice at a time.
+    const core = this.core;
+    const cursor = topics.cursor();
+    function* unsubscribe(): Generator<void> {
+      for (let topic = cursor.next(); topic !== undefined; topic = cursor.next()) {
+        if (report(topic)) {
+          inbox!.push(subscriptionMessage(topic, false));
+          core.wakeReceivers();
+        }
+        yield;
       }
     }
-    this.core.wakeReceivers();
+    core.background(runSliced(unsubscribe(), { stopped: () => core.closed }));
   }
 
   override subscription(pipe: Pipe, topic: Uint8Array, subscribe: boolean): void {

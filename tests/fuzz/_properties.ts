@@ -9,6 +9,9 @@
  * insertions, deletions and truncations; each fed in an arbitrary split with
  * timer ticks between chunks.
  *
+ * The subscription-table property (churn against a naive model, topics up to
+ * 1 MiB) is in `_subscription_model.ts`.
+ *
  * Invariants: `receive()`/`tick()`/`takeEvents()`/`takeOutput()`/`nextTimeout()`
  * never throw; every event is well-formed (a single `ready` first, messages
  * and subscriptions only after it, no frame over `maxMessageSize`, at most
@@ -25,6 +28,7 @@ import { Session } from "../../src/protocol/session.ts";
 import type { SessionEvent } from "../../src/protocol/session.ts";
 import { isCompatible, isSocketType } from "../../src/protocol/socket_type.ts";
 import type { SocketType } from "../../src/protocol/socket_type.ts";
+import { checkSubscriptionCase, subscriptionCaseArb } from "./_subscription_model.ts";
 
 const encoder = new TextEncoder();
 
@@ -468,6 +472,8 @@ export function properties(): NamedProperty[] {
   const splits = "events do not depend on the split, for valid and mutated streams";
   const valid = "a valid stream in any split yields ready first, then every message, and no error";
   const decoder = "the frame decoder yields the same frames or error for any split";
+  const subscriptions =
+    "the subscription table agrees with a naive prefix list under churn, topics up to 1 MiB";
   return [
     {
       name: random,
@@ -607,6 +613,13 @@ export function properties(): NamedProperty[] {
           const split = decode(splitAt(bytes, cuts));
           if (JSON.stringify(whole) !== JSON.stringify(split)) fail("decoder depends on the split");
         }),
+      ) as NamedProperty["property"],
+    },
+    {
+      name: subscriptions,
+      property: fc.property(
+        subscriptionCaseArb,
+        counted(subscriptions, checkSubscriptionCase),
       ) as NamedProperty["property"],
     },
   ];

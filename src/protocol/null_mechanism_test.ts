@@ -10,6 +10,7 @@ Deno.test("NullMechanism sends READY with the host's metadata and accepts the pe
     metadata: Uint8Array.of(1, 2),
     peerAsServer: false,
     peerMinorVersion: 1,
+    now: 0,
     sendCommand: (name, data) => void sent.push([name, data]),
   };
   const mechanism = new NullMechanism();

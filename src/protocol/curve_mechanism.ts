@@ -38,7 +38,7 @@ import {
 } from "./_curve_crypto.ts";
 import { CurveCodec, PeerNonce, putNonce } from "./_curve_codec.ts";
 import { decodeMetadata } from "./_metadata.ts";
-import { ascii, bytesEqualAt } from "./_wire.ts";
+import { ascii } from "./_wire.ts";
 import { judgeZapReply, withProperties } from "./_zap.ts";
 import { toCurveKey } from "./curve_keys.ts";
 import type { Mechanism, MechanismHost, MechanismStep, ZapReply } from "./mechanism.ts";

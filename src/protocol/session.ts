@@ -759,7 +759,10 @@ export class Session {
       this.#out.writeFrame(flags, prefix, body);
     } else {
       const plain = prefix === undefined ? body : concat(prefix, body);
-      this.#out.writeFrame(FLAG_COMMAND, undefined, codec.wrap(flags, plain));
+      // Wrapped frames (CURVE's MESSAGE) go out without the COMMAND flag, as libzmq 4.3.4
+      // sends them: its curve_encoding_t::decode ORs the boxed flags into the carrier's, so a
+      // COMMAND-flagged MESSAGE would be taken for a command and dropped.
+      this.#out.writeFrame(0, undefined, codec.wrap(flags, plain));
     }
   }
 

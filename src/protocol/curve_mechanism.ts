@@ -210,7 +210,9 @@ export class CurveClientMechanism implements Mechanism {
    * import assert from "node:assert/strict";
    *
    * const sent: Uint8Array[] = [];
-   * const host = { sendCommand: (_: string, data: Uint8Array) => void sent.push(data) } as MechanismHost;
+   * const host = {
+   *   sendCommand: (_: string, data: Uint8Array) => void sent.push(data),
+   * } as unknown as MechanismHost;
    * const keys = curveKeyPair();
    * new CurveClientMechanism({ serverKey: keys.publicKey, secretKey: keys.secretKey }).start(host);
    * assert.equal(sent[0].length, 194); // 200 octets with "\x05HELLO"

@@ -128,7 +128,7 @@ export class PlainClientMechanism implements Mechanism {
    * import assert from "node:assert/strict";
    *
    * const sent: string[] = [];
-   * const host = { sendCommand: (name: string) => void sent.push(name) } as MechanismHost;
+   * const host = { sendCommand: (name: string) => void sent.push(name) } as unknown as MechanismHost;
    * new PlainClientMechanism({ username: "u", password: "p" }).start(host);
    * assert.deepEqual(sent, ["HELLO"]);
    * ```

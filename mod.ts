@@ -28,6 +28,8 @@
 export { ZmqError } from "./src/errors.ts";
 export type { ZmqErrorCode, ZmqErrorOptions } from "./src/errors.ts";
 export type { SocketType } from "./src/protocol/socket_type.ts";
+export { type CurveKeyPair, curveKeyPair, curvePublicKey } from "./src/protocol/curve_keys.ts";
+export { z85Decode, z85Encode } from "./src/protocol/z85.ts";
 export { Socket } from "./src/socket/socket.ts";
 export type { EventsOptions, FrameLike, Message, MessageLike } from "./src/socket/socket.ts";
 export type { HandshakeFailure, SocketEvent, SocketEventType } from "./src/socket/events.ts";

@@ -6,6 +6,13 @@
  * data-phase frame (CURVE wraps each one into a MESSAGE command). The session
  * owns framing, ERROR commands, socket-type checks and heartbeats.
  *
+ * A server mechanism that wants a ZAP handler (rfc.zeromq.org spec 27) to
+ * judge the client returns an `authenticate` step; the session surfaces it as
+ * an `authenticate` event, and once the application (or its ZAP handler)
+ * answers, `Session.authenticated()` hands the {@linkcode ZapReply} to
+ * {@linkcode Mechanism.authenticated}. The handshake timeout keeps running
+ * meanwhile, so an unanswered request ends as a timeout.
+ *
  * @module
  */
 
@@ -32,6 +39,8 @@ export interface MechanismHost {
   readonly peerAsServer: boolean;
   /** 0 when the peer speaks ZMTP 3.0, 1 for 3.1. */
   readonly peerMinorVersion: number;
+  /** The time of the input being handled, in milliseconds (as given to the session). */
+  readonly now: number;
   /**
    * Queues a command frame to the peer, in plain text.
    *
@@ -42,9 +51,60 @@ export interface MechanismHost {
 }
 
 /**
+ * What a server mechanism asks a ZAP handler (rfc.zeromq.org spec 27): the
+ * mechanism-specific part of a ZAP request. The socket adds the version,
+ * request id, domain, address and identity frames.
+ *
+ * @example
+ * ```ts
+ * import type { ZapRequest } from "@monocoque/zmtp/protocol";
+ *
+ * const request: ZapRequest = {
+ *   mechanism: "PLAIN",
+ *   credentials: [new TextEncoder().encode("admin"), new TextEncoder().encode("secret")],
+ * };
+ * ```
+ */
+export interface ZapRequest {
+  /** `"NULL"`, `"PLAIN"` or `"CURVE"`. */
+  readonly mechanism: string;
+  /** PLAIN: username and password; CURVE: the client's 32-octet long-term public key. */
+  readonly credentials: readonly Uint8Array[];
+}
+
+/**
+ * A ZAP handler's answer (rfc.zeromq.org spec 27), as libzmq reads it:
+ * 200 accepts; 300 (temporary failure) closes the connection without an
+ * ERROR; 400 and 500 send an ERROR command carrying the status code. Any other
+ * code fails the handshake, as libzmq's ZAP_INVALID_STATUS_CODE does.
+ *
+ * @example
+ * ```ts
+ * import type { ZapReply } from "@monocoque/zmtp/protocol";
+ *
+ * const reply: ZapReply = { statusCode: 200, userId: "admin", metadata: { Department: "ops" } };
+ * ```
+ */
+export interface ZapReply {
+  /** 200, 300, 400 or 500. */
+  readonly statusCode: number;
+  /** Human-readable text; not sent to the peer. */
+  readonly statusText?: string;
+  /** The authenticated user, added to the peer's properties as `User-Id` (UTF-8). */
+  readonly userId?: string;
+  /**
+   * Extra properties for the peer, RFC 23-encoded or as a record (strings as
+   * UTF-8). Like libzmq, they take precedence over the peer's own metadata.
+   */
+  readonly metadata?: Uint8Array | Readonly<Record<string, string | Uint8Array>>;
+}
+
+/**
  * The outcome of one handshake step.
  *
  * - `continue`: more handshake commands are expected.
+ * - `authenticate`: a server asks a ZAP handler about the client; the
+ *   session waits for `Session.authenticated()`.
  * - `ready`: the handshake is complete; `metadata` is the peer's encoded
  *   metadata, and `codec`, if any, transforms data-phase frames.
  * - `error`: the handshake failed. A mechanism that wants the peer to know
@@ -59,6 +119,7 @@ export interface MechanismHost {
  */
 export type MechanismStep =
   | { readonly type: "continue" }
+  | { readonly type: "authenticate"; readonly request: ZapRequest }
   | { readonly type: "ready"; readonly metadata: Uint8Array; readonly codec?: FrameCodec }
   | {
     readonly type: "error";
@@ -152,4 +213,13 @@ export interface Mechanism {
    * @returns The next step.
    */
   receiveCommand(host: MechanismHost, name: string, data: Uint8Array): MechanismStep;
+  /**
+   * Called with the answer to this mechanism's `authenticate` step. Only
+   * mechanisms that return such a step need it.
+   *
+   * @param host The session.
+   * @param reply The ZAP handler's answer.
+   * @returns The next step.
+   */
+  authenticated?(host: MechanismHost, reply: ZapReply): MechanismStep;
 }

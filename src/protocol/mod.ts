@@ -23,8 +23,29 @@
  * @module
  */
 
-export type { FrameCodec, Mechanism, MechanismHost, MechanismStep } from "./mechanism.ts";
+export type {
+  FrameCodec,
+  Mechanism,
+  MechanismHost,
+  MechanismStep,
+  ZapReply,
+  ZapRequest,
+} from "./mechanism.ts";
 export { NullMechanism } from "./null_mechanism.ts";
+export {
+  PlainClientMechanism,
+  type PlainClientOptions,
+  PlainServerMechanism,
+  type PlainServerOptions,
+} from "./plain_mechanism.ts";
+export {
+  CurveClientMechanism,
+  type CurveClientOptions,
+  CurveServerMechanism,
+  type CurveServerOptions,
+} from "./curve_mechanism.ts";
+export { type CurveKeyPair, curveKeyPair, curvePublicKey, toCurveKey } from "./curve_keys.ts";
+export { z85Decode, z85Encode } from "./z85.ts";
 export {
   type PeerInfo,
   Session,

@@ -45,6 +45,7 @@ export class NullMechanism implements Mechanism {
    *   metadata: new Uint8Array(0),
    *   peerAsServer: false,
    *   peerMinorVersion: 1,
+   *   now: 0,
    *   sendCommand: (name) => void sent.push(name),
    * };
    * assert.deepEqual(new NullMechanism().start(host), { type: "continue" });

@@ -40,7 +40,14 @@ import {
   ProtocolViolation,
   utf8,
 } from "./_wire.ts";
-import type { FrameCodec, Mechanism, MechanismHost, MechanismStep } from "./mechanism.ts";
+import type {
+  FrameCodec,
+  Mechanism,
+  MechanismHost,
+  MechanismStep,
+  ZapReply,
+  ZapRequest,
+} from "./mechanism.ts";
 import { NullMechanism } from "./null_mechanism.ts";
 import { isCompatible, isSocketType, type SocketType } from "./socket_type.ts";
 
@@ -171,6 +178,7 @@ export type SessionEvent =
   | { type: "message"; frames: Uint8Array[] }
   | { type: "subscribe"; topic: Uint8Array }
   | { type: "cancel"; topic: Uint8Array }
+  | { type: "authenticate"; request: ZapRequest }
   | {
     type: "error";
     kind: SessionErrorKind;
@@ -275,6 +283,8 @@ export class Session {
   #peerMinorVersion = 1;
   #peer: PeerInfo | undefined;
   #codec: FrameCodec | undefined;
+  // A ZAP request is out: see authenticated().
+  #authenticating = false;
   // True in the data phase without a codec: message frames take the fast path.
   #plainData = false;
   // Timers, as absolute times (Infinity: not armed).
@@ -342,6 +352,7 @@ export class Session {
       metadata: this.#metadata,
       peerAsServer: false,
       peerMinorVersion: 1,
+      now,
       sendCommand: (name: string, data: Uint8Array): void => {
         if (!/^[\x21-\x7e]{1,255}$/.test(name)) {
           throw new TypeError(`Invalid command name: ${name}`);
@@ -451,8 +462,45 @@ export class Session {
    */
   receive(chunk: Uint8Array, now: number): void {
     if (this.#phase === "closed" || chunk.length === 0) return;
+    this.#host.now = now;
     try {
       this.#receive(chunk, now);
+    } catch (error) {
+      this.#failWith(error);
+    }
+  }
+
+  /**
+   * Answers the session's `authenticate` event with the ZAP handler's reply
+   * (rfc.zeromq.org spec 27), and resumes the handshake. Ignored once the
+   * session is closed (the handshake may have timed out meanwhile). A
+   * malformed reply ends the session with an `error` event.
+   *
+   * @param reply The ZAP handler's answer.
+   * @param now The current time, in milliseconds.
+   * @throws {Error} If no `authenticate` event awaits an answer.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "@monocoque/zmtp/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new Session({ socketType: "PAIR", now: 0 });
+   * assert.throws(() => session.authenticated({ statusCode: 200 }, 0));
+   * session.close();
+   * session.authenticated({ statusCode: 200 }, 0); // ignored once closed
+   * ```
+   */
+  authenticated(reply: ZapReply, now: number): void {
+    if (this.#phase === "closed") return;
+    const mechanism = this.#mechanism;
+    if (!this.#authenticating || mechanism.authenticated === undefined) {
+      throw new Error("No authentication request awaits a reply");
+    }
+    this.#authenticating = false;
+    this.#host.now = now;
+    try {
+      this.#apply(mechanism.authenticated(this.#host, reply), now);
     } catch (error) {
       this.#failWith(error);
     }
@@ -711,7 +759,10 @@ export class Session {
       this.#out.writeFrame(flags, prefix, body);
     } else {
       const plain = prefix === undefined ? body : concat(prefix, body);
-      this.#out.writeFrame(FLAG_COMMAND, undefined, codec.wrap(flags, plain));
+      // Wrapped frames (CURVE's MESSAGE) go out without the COMMAND flag, as libzmq 4.3.4
+      // sends them: its curve_encoding_t::decode ORs the boxed flags into the carrier's, so a
+      // COMMAND-flagged MESSAGE would be taken for a command and dropped.
+      this.#out.writeFrame(0, undefined, codec.wrap(flags, plain));
     }
   }
 
@@ -884,12 +935,22 @@ export class Session {
       : text === ""
       ? "The peer sent an ERROR command without a reason"
       : `The peer sent an ERROR command: ${text}`;
-    this.#fail("remote", "EPROTO", reason);
+    // A ZAP status code as the reason is a refused login (libzmq's
+    // mechanism_base_t::handle_error_reason reports HANDSHAKE_FAILED_AUTH).
+    if (this.#phase === "handshake" && text !== undefined && /^[345]00$/.test(text)) {
+      this.#fail("authentication", "EACCES", reason);
+    } else {
+      this.#fail("remote", "EPROTO", reason);
+    }
   }
 
   #apply(step: MechanismStep, now: number): void {
     switch (step.type) {
       case "continue":
+        return;
+      case "authenticate":
+        this.#authenticating = true;
+        this.#events.push({ type: "authenticate", request: step.request });
         return;
       case "error":
         this.#fail(step.kind, step.kind === "authentication" ? "EACCES" : "EPROTO", step.reason);

@@ -430,6 +430,8 @@ function normalize(events: readonly SessionEvent[]): unknown[] {
         };
       case "error":
         return { type: e.type, kind: e.kind, code: e.code, reason: e.reason };
+      case "authenticate":
+        return { type: e.type, mechanism: e.request.mechanism };
     }
   });
 }

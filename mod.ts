@@ -30,7 +30,12 @@ export type { ZmqErrorCode, ZmqErrorOptions } from "./src/errors.ts";
 export type { SocketType } from "./src/protocol/socket_type.ts";
 export { Socket } from "./src/socket/socket.ts";
 export type { EventsOptions, FrameLike, Message, MessageLike } from "./src/socket/socket.ts";
-export type { HandshakeFailure, SocketEvent, SocketEventType } from "./src/socket/events.ts";
+export type {
+  HandshakeFailure,
+  RoutingIdConflict,
+  SocketEvent,
+  SocketEventType,
+} from "./src/socket/events.ts";
 export type {
   ConnectOptions,
   OperationOptions,

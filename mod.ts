@@ -32,7 +32,12 @@ export { type CurveKeyPair, curveKeyPair, curvePublicKey } from "./src/protocol/
 export { z85Decode, z85Encode } from "./src/protocol/z85.ts";
 export { Socket } from "./src/socket/socket.ts";
 export type { EventsOptions, FrameLike, Message, MessageLike } from "./src/socket/socket.ts";
-export type { HandshakeFailure, SocketEvent, SocketEventType } from "./src/socket/events.ts";
+export type {
+  HandshakeFailure,
+  RoutingIdConflict,
+  SocketEvent,
+  SocketEventType,
+} from "./src/socket/events.ts";
 export type {
   ConnectOptions,
   OperationOptions,

@@ -16,10 +16,10 @@ import { parseEndpoint } from "../transport/endpoint.ts";
 import { transportFor } from "../transport/mod.ts";
 import type { Endpoint, Listener, Transport } from "../transport/types.ts";
 import { EventHub } from "./events.ts";
-import type { HandshakeFailure } from "./events.ts";
+import type { HandshakeFailure, RoutingIdConflict, SocketEvent } from "./events.ts";
 import type { Message } from "./_message.ts";
 import { Pipe } from "./_pipe.ts";
-import type { PipeOwner } from "./_pipe.ts";
+import type { PipeEnd, PipeOwner } from "./_pipe.ts";
 import { FairQueue } from "./_routing/fair_queue.ts";
 import { reconnectDelay } from "./_routing/backoff.ts";
 import type { ConnectOptions, ResolvedOptions } from "./options.ts";
@@ -117,6 +117,33 @@ function failureKind(ev: Extract<SessionEvent, { type: "error" }>): HandshakeFai
   return "other";
 }
 
+/** Reasons our own side gives when it ends a connection without an error. */
+const REFUSED = "Peer refused by the socket";
+
+/** Error names and codes of transports (Deno's and node:net's) that mean the peer timed out. */
+const TIMED_OUT = new Set(["TimedOut", "ETIMEDOUT"]);
+
+/**
+ * The `error` of a `disconnected` event: a `ZmqError` with a libzmq code and
+ * the underlying error as `cause`. `local` says our side ended it (socket
+ * closed, endpoint unbound or disconnected): ETERM. libzmq reports only the
+ * descriptor with ZMQ_EVENT_DISCONNECTED; the codes are the ones its engine
+ * would fail with (src/stream_engine_base.cpp error(): connection_error,
+ * protocol_error, timeout_error).
+ */
+function endError(end: PipeEnd, local: boolean): ZmqError {
+  const e = end.error;
+  if (e instanceof ZmqError) return e; // the session's own: EPROTO, EMSGSIZE, ETIMEDOUT, EACCES
+  if (local) return new ZmqError("ETERM", end.reason, { cause: e });
+  if (e !== undefined) {
+    const code = (e as { code?: unknown }).code;
+    const timedOut = TIMED_OUT.has(e.name) || (typeof code === "string" && TIMED_OUT.has(code));
+    return new ZmqError(timedOut ? "ETIMEDOUT" : "ECONNRESET", end.reason, { cause: e });
+  }
+  if (end.reason === REFUSED) return new ZmqError("ECONNREFUSED", end.reason);
+  return new ZmqError("ECONNRESET", end.reason); // closed by the peer
+}
+
 /** Shared socket machinery; internal. */
 export class SocketCore implements PipeOwner {
   readonly type: SocketType;
@@ -134,6 +161,8 @@ export class SocketCore implements PipeOwner {
   #receivers: Waiter<Message>[] = [];
   #loops = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
+  /** Conflict events of the handshake being handled, emitted after its handshakeSucceeded. */
+  #conflicts: SocketEvent[] = [];
 
   constructor(type: SocketType, options: ResolvedOptions) {
     this.type = type;
@@ -226,11 +255,13 @@ export class SocketCore implements PipeOwner {
         this.#pipes.delete(pipe);
         this.#detach(pipe);
         pipe.close(end.reason);
+        const local = this.closed || !this.#bound.has(bound.endpoint);
         this.events.emit({
           type: "disconnected",
           endpoint: bound.endpoint,
+          remote: pipe.remote,
           reason: end.reason,
-          error: end.error,
+          error: endError(end, local),
         });
       });
       this.#track(run);
@@ -317,8 +348,9 @@ export class SocketCore implements PipeOwner {
       this.events.emit({
         type: "disconnected",
         endpoint: rec.endpoint,
+        remote: pipe.remote,
         reason: end.reason,
-        error: end.error,
+        error: endError(end, this.closed || abort.signal.aborted),
       });
       if (abort.signal.aborted) return;
       if (!(await this.#retry(rec, attempt++))) return;
@@ -375,16 +407,40 @@ export class SocketCore implements PipeOwner {
 
   pipeReady(pipe: Pipe): boolean {
     if (this.closed) return false;
-    if (!pipe.attached && !this.#attach(pipe)) return false;
+    const joined = pipe.attached || this.#attach(pipe);
+    // A refused pipe the pattern parked keeps its connection (see Pipe.park).
+    if (!joined && pipe.parked === undefined) {
+      this.#conflicts.length = 0;
+      return false;
+    }
     const peer = pipe.peer!;
     this.events.emit({
       type: "handshakeSucceeded",
       endpoint: pipe.endpoint,
       peer: { socketType: peer.socketType, routingId: peer.routingId },
     });
+    for (const event of this.#conflicts.splice(0)) this.events.emit(event);
+    if (!joined) return true;
     this.pattern.ready?.(pipe);
     this.#pumpSenders();
     return true;
+  }
+
+  /**
+   * Takes `pipe` out of the routing policy but keeps its connection open and
+   * unused (a ROUTER's duplicate routing id, as libzmq does), and reports it.
+   * Called by a pattern from `attach()`.
+   */
+  park(pipe: Pipe, action: RoutingIdConflict, routingId: Uint8Array): void {
+    this.#detach(pipe);
+    pipe.park(action);
+    this.#conflicts.push({
+      type: "routingIdConflict",
+      endpoint: pipe.endpoint,
+      remote: pipe.remote,
+      routingId,
+      action,
+    });
   }
 
   pipeMessage(pipe: Pipe, frames: Message): void {
@@ -407,6 +463,7 @@ export class SocketCore implements PipeOwner {
     this.events.emit({
       type: "handshakeFailed",
       endpoint: pipe.endpoint,
+      remote: pipe.remote,
       kind: failureKind(ev),
       reason: ev.reason,
       error: new ZmqError(ev.code, ev.reason),

@@ -40,13 +40,6 @@ export function toFrames(message: MessageLike): Message {
   return [frame(message as FrameLike)];
 }
 
-/** A string key for a byte string, usable in a Map. */
-export function bytesKey(a: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < a.length; i++) s += String.fromCharCode(a[i]);
-  return s;
-}
-
 /** A topic or welcome message as bytes; `TypeError` for anything else. */
 export function topicBytes(topic: string | Uint8Array): Uint8Array {
   if (typeof topic === "string") return encoder.encode(topic);

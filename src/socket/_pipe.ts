@@ -14,6 +14,7 @@
  */
 
 import { setImmediate } from "node:timers";
+import { ZmqError } from "../errors.ts";
 import { Session } from "../protocol/session.ts";
 import type { PeerInfo, SessionEvent } from "../protocol/session.ts";
 import type { SocketType } from "../protocol/socket_type.ts";
@@ -21,6 +22,7 @@ import type { Connection } from "../transport/types.ts";
 import type { FairQueueSource } from "./_routing/fair_queue.ts";
 import type { SubscriptionTable } from "./_routing/subscription_table.ts";
 import type { Message } from "./_message.ts";
+import type { RoutingIdConflict } from "./events.ts";
 import type { ResolvedOptions } from "./options.ts";
 
 /** What a pipe reports to the socket that owns it. */
@@ -58,6 +60,13 @@ const CHUNK = 256 * 1024;
 const FIRST_READ = 4 * 1024;
 /** Bytes of encoded messages per transport write: enough to amortise a write, small enough to stay fair. */
 const FLUSH_BYTES = 256 * 1024;
+/**
+ * Bytes a parked connection may still send us (decoded, then dropped) before
+ * we stop reading it: enough that a peer which sends a request or two and
+ * then closes is noticed and cleaned up, bounded so a flood meets TCP
+ * backpressure instead of our CPU.
+ */
+const PARK_READ_BYTES = 256 * 1024;
 
 /** One peer of a socket. */
 export class Pipe {
@@ -77,6 +86,8 @@ export class Pipe {
   routingId: Uint8Array | undefined;
   /** The handshake's result, while connected. */
   peer: PeerInfo | undefined;
+  /** Why a ROUTER keeps this connection open but unused; `undefined` while in use. */
+  parked: RoutingIdConflict | undefined;
 
   #out: Message[] = [];
   #outHead = 0;
@@ -93,6 +104,8 @@ export class Pipe {
   #rx: Uint8Array = new Uint8Array(0);
   #rxUsed = 0;
   #rxSize = FIRST_READ;
+  #parkBudget = 0;
+  #remote = "";
 
   constructor(
     owner: PipeOwner,
@@ -112,6 +125,26 @@ export class Pipe {
   /** Whether the pipe has a connection (handshaking or ready). */
   get connected(): boolean {
     return this.#conn !== undefined;
+  }
+
+  /** The address of the current (or, once it ended, the last) connection's peer. */
+  get remote(): string {
+    return this.#remote;
+  }
+
+  /**
+   * Keeps the connection open but unused, as libzmq does with a duplicate
+   * routing id (src/router.cpp identify_peer: the refused pipe sits in
+   * `_anonymous_pipes`, a displaced one is terminated while its session and
+   * engine stay up; src/session_base.cpp push_msg then fails and the engine
+   * stops reading). Nothing new is queued for it, so nothing is written but
+   * what was queued before (and protocol replies such as PONG); what the peer
+   * sends is dropped and read only up to {@linkcode PARK_READ_BYTES}, then
+   * reading stops. Its close is noticed while it is still read.
+   */
+  park(why: RoutingIdConflict): void {
+    this.parked = why;
+    this.#parkBudget = PARK_READ_BYTES;
   }
 
   /** Messages waiting to be encoded. */
@@ -168,6 +201,8 @@ export class Pipe {
   run(conn: Connection, now: number): Promise<PipeEnd> {
     const o = this.owner.options;
     this.#conn = conn;
+    this.#remote = conn.remoteEndpoint;
+    this.parked = undefined;
     this.#session = new Session({
       socketType: this.owner.type,
       now,
@@ -241,6 +276,10 @@ export class Pipe {
   async #readLoop(conn: Connection): Promise<void> {
     try {
       while (this.#conn === conn) {
+        if (this.parked !== undefined && this.#parkBudget <= 0) {
+          await new Promise<void>((resolve) => (this.#paused = resolve));
+          continue;
+        }
         const hwm = this.owner.options.receiveHighWaterMark;
         if (hwm !== 0 && this.inbox !== undefined && this.inbox.size >= hwm) {
           await new Promise<void>((resolve) => (this.#paused = resolve));
@@ -260,6 +299,7 @@ export class Pipe {
         }
         if (n === view.length && this.#rxSize < CHUNK) this.#rxSize *= 2;
         this.#rxUsed += n;
+        if (this.parked !== undefined) this.#parkBudget -= n;
         const session = this.#session!;
         session.receive(view.subarray(0, n), performance.now());
         this.#handleEvents(session);
@@ -300,7 +340,7 @@ export class Pipe {
           // Write what the session queued (an ERROR command) before closing.
           const out = this.#writing ? [] : session.takeOutput();
           if (this.peer === undefined) this.owner.pipeHandshakeFailed(this, ev);
-          this.#finish({ reason: ev.reason, error: new Error(ev.reason) }, out);
+          this.#finish({ reason: ev.reason, error: new ZmqError(ev.code, ev.reason) }, out);
           return;
         }
       }

@@ -7,10 +7,19 @@
  * @module
  */
 
+import type { ZmqError } from "../errors.ts";
 import type { SocketType } from "../protocol/socket_type.ts";
 
 /** Why a handshake failed. */
 export type HandshakeFailure = "protocol" | "authentication" | "other";
+
+/**
+ * What a ROUTER did with a connection whose peer announced a routing id
+ * already in use: `refused` keeps the newcomer's connection open but unused
+ * (the default), `displaced` does that to the old connection and gives the id
+ * to the newcomer (`handover`).
+ */
+export type RoutingIdConflict = "refused" | "displaced";
 
 /** One monitor event; `endpoint` is the endpoint string it concerns. */
 export type SocketEvent =
@@ -29,11 +38,35 @@ export type SocketEvent =
   | {
     type: "handshakeFailed";
     endpoint: string;
+    /** The peer's address, e.g. `tcp://127.0.0.1:51234`. */
+    remote: string;
     kind: HandshakeFailure;
     reason: string;
-    error: Error;
+    /** Why, with a libzmq code (`EPROTO`, `EACCES`, `ETIMEDOUT`, ...). */
+    error: ZmqError;
   }
-  | { type: "disconnected"; endpoint: string; reason: string; error?: Error }
+  | {
+    type: "disconnected";
+    endpoint: string;
+    /** The peer's address, e.g. `tcp://127.0.0.1:51234`. */
+    remote: string;
+    reason: string;
+    /**
+     * Why, with a libzmq code (`ECONNRESET`, `EPROTO`, `EMSGSIZE`, `ETIMEDOUT`,
+     * `ETERM`, ...) and the underlying error as `cause` where there is one.
+     */
+    error: ZmqError;
+  }
+  | {
+    type: "routingIdConflict";
+    endpoint: string;
+    /** The address of the connection now kept open but unused. */
+    remote: string;
+    /** The routing id both peers claimed. */
+    routingId: Uint8Array;
+    /** Whether the newcomer was refused or the old connection displaced. */
+    action: RoutingIdConflict;
+  }
   | { type: "closed"; endpoint: string };
 
 /** The names of {@linkcode SocketEvent}s. */

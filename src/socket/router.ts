@@ -5,8 +5,13 @@
  * `connect(endpoint, { routingId })`, else the Identity it announced, else a
  * generated 5-byte id (a zero byte and a counter, as libzmq makes them).
  * Unroutable messages are dropped, or fail with `EHOSTUNREACH` when
- * `mandatory` is set; a duplicate routing id is refused, or takes over the old
- * connection when `handover` is set.
+ * `mandatory` is set.
+ *
+ * A peer whose routing id is already in use is refused, or with `handover`
+ * takes the id from the old connection. Either way the losing connection is
+ * kept open but unused, as libzmq does (src/router.cpp identify_peer): its
+ * peer sees a live connection, so it does not redial, and the two peers do not
+ * take turns displacing each other.
  *
  * @module
  */
@@ -14,16 +19,16 @@
 import { ZmqError } from "../errors.ts";
 import { coreOf } from "./_core.ts";
 import type { SocketCore } from "./_core.ts";
-import { bytesKey } from "./_message.ts";
 import type { Message } from "./_message.ts";
 import type { Pipe } from "./_pipe.ts";
+import { BytesMap } from "./_routing/bytes_map.ts";
 import { BasePattern } from "./_pattern.ts";
 import type { ConnectOptions, RouterSocketOptions } from "./options.ts";
 import { Socket } from "./socket.ts";
 
 class RouterPattern extends BasePattern {
   override readonly attachEarly = false;
-  readonly #byId = new Map<string, Pipe>();
+  readonly #byId = new BytesMap<Pipe>();
   readonly #mandatory: boolean;
   readonly #handover: boolean;
   #nextId = (Math.random() * 0x1_0000_0000) >>> 0;
@@ -36,12 +41,10 @@ class RouterPattern extends BasePattern {
 
   #generateId(): Uint8Array {
     const id = new Uint8Array(5);
-    let key: string;
     do {
       this.#nextId = (this.#nextId + 1) >>> 0;
       new DataView(id.buffer).setUint32(1, this.#nextId);
-      key = bytesKey(id);
-    } while (this.#byId.has(key));
+    } while (this.#byId.has(id));
     return id;
   }
 
@@ -49,23 +52,29 @@ class RouterPattern extends BasePattern {
     let id = pipe.connectRoutingId ?? pipe.peer?.routingId;
     if (id !== undefined && id.length === 0) id = undefined;
     if (id === undefined) id = this.#generateId();
-    const key = bytesKey(id);
-    const existing = this.#byId.get(key);
+    const existing = this.#byId.get(id);
     if (existing !== undefined) {
-      if (!this.#handover) return false;
-      this.#byId.delete(key);
+      // libzmq keeps the losing connection open but unused (src/router.cpp
+      // identify_peer, xattach_pipe's _anonymous_pipes): closing it would make
+      // its peer redial, and the two would displace each other forever.
+      if (!this.#handover) {
+        this.core.park(pipe, "refused", id);
+        return false;
+      }
+      this.core.park(existing, "displaced", id);
       existing.routingId = undefined;
-      existing.drop("Routing id handed over to a new connection");
     }
+    // An own copy: a view would pin the whole read chunk the id arrived in.
+    id = id.slice();
     pipe.routingId = id;
-    this.#byId.set(key, pipe);
+    this.#byId.set(id, pipe);
     return super.attach(pipe);
   }
 
   override detach(pipe: Pipe): void {
     super.detach(pipe);
     const id = pipe.routingId;
-    if (id !== undefined && this.#byId.get(bytesKey(id)) === pipe) this.#byId.delete(bytesKey(id));
+    if (id !== undefined && this.#byId.get(id) === pipe) this.#byId.delete(id);
   }
 
   override message(pipe: Pipe, frames: Message): void {
@@ -78,14 +87,15 @@ class RouterPattern extends BasePattern {
   }
 
   override prepareSend(frames: Message): Message {
-    if (this.#mandatory && !this.#byId.has(bytesKey(frames[0]))) {
+    if (this.#mandatory && !this.#byId.has(frames[0])) {
       throw new ZmqError("EHOSTUNREACH", "No peer with that routing id is connected");
     }
     return frames;
   }
 
   override trySend(frames: Message): boolean {
-    const pipe = this.#byId.get(bytesKey(frames[0]));
+    // The id frame is usually the very array a received message carried: found by reference.
+    const pipe = this.#byId.get(frames[0]);
     if (pipe === undefined || frames.length < 2) return true; // unroutable: dropped
     if (!pipe.hasRoom()) return !this.#mandatory; // full: dropped, or wait when mandatory
     pipe.enqueue(frames.slice(1));

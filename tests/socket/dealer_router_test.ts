@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { DealerSocket, RouterSocket } from "../../mod.ts";
+import type { Socket, SocketEvent } from "../../mod.ts";
 import {
   bindAny,
   eachTransport,
@@ -151,45 +152,109 @@ eachTransport(
   },
 );
 
+/** Records a socket's events from now on; `stop()` ends the recording. */
+function record(socket: Socket): { events: SocketEvent[]; stop(): void } {
+  const events: SocketEvent[] = [];
+  const it = socket.events();
+  (async () => {
+    for await (const e of it) events.push(e);
+  })();
+  return { events, stop: () => void it.return?.() };
+}
+
+const count = (events: SocketEvent[], type: SocketEvent["type"]) =>
+  events.filter((e) => e.type === type).length;
+
 eachTransport(
-  "RouterSocket refuses a second peer with a routing id in use and keeps the first",
+  "RouterSocket refuses a second peer with a routing id in use, keeps its connection open and unused, and keeps the first",
   async (t) => {
     await using router = new RouterSocket();
     const ep = await bindAny(router, t);
+    const log = record(router);
     await using first = new DealerSocket({ routingId: "same" });
     const ready = handshakes(router);
     first.connect(ep);
     await ready;
-    await using second = new DealerSocket({ routingId: "same", reconnectInterval: -1 });
-    const refused = nextEvents(router, "disconnected");
-    second.connect(ep);
-    await refused;
-    await send(router, ["same", "for the first"]);
-    assert.deepEqual(await recvText(first), ["for the first"]);
-    await send(first, "still here");
-    assert.deepEqual(await recvText(router), ["same", "still here"]);
+    await using second = new DealerSocket({ routingId: "same", reconnectInterval: 10 });
+    const secondLog = record(second);
+    const [conflict] = await (() => {
+      const p = nextEvents(router, "routingIdConflict");
+      second.connect(ep);
+      return p;
+    })();
+    assert.equal(conflict.action, "refused");
+    assert.deepEqual(text(conflict.routingId), "same");
+    const accepted = log.events.filter((e) => e.type === "accepted");
+    if (t !== "inproc") {
+      assert.equal(conflict.remote, (accepted.at(-1) as { remote: string }).remote);
+    }
+    await send(second, "from the refused peer"); // read and dropped, never delivered
+    for (let i = 0; i < 20; i++) {
+      await send(first, `ping ${i}`);
+      assert.deepEqual(await recvText(router), ["same", `ping ${i}`], "only the first is heard");
+      await send(router, ["same", `pong ${i}`]);
+      assert.deepEqual(await recvText(first), [`pong ${i}`]);
+    }
+    assert.equal(count(log.events, "disconnected"), 0, "the refused connection stays open");
+    assert.equal(count(secondLog.events, "connected"), 1, "the refused peer connected once");
+    assert.equal(count(secondLog.events, "disconnected"), 0, "and was never dropped");
+    assert.equal(
+      await second.receive({ signal: AbortSignal.timeout(20) }).catch((e) => e.name),
+      "TimeoutError",
+    );
+    // When the parked connection closes, it is cleaned up like any other.
+    const gone = nextEvents(router, "disconnected");
+    await second.close();
+    const [ev] = await gone;
+    assert.equal(ev.remote, conflict.remote);
+    assert.equal(ev.error.code, "ECONNRESET");
+    log.stop();
+    secondLog.stop();
   },
 );
 
 eachTransport(
-  "RouterSocket with handover gives a routing id in use to the new peer",
+  "RouterSocket with handover gives a routing id in use to the new peer and keeps the old connection open and unused",
   async (t) => {
     await using router = new RouterSocket({ handover: true });
     const ep = await bindAny(router, t);
-    await using first = new DealerSocket({ routingId: "same", reconnectInterval: -1 });
+    const log = record(router);
+    await using first = new DealerSocket({ routingId: "same", reconnectInterval: 10 });
+    const firstLog = record(first);
     const ready1 = handshakes(router);
     first.connect(ep);
     await ready1;
+    const firstRemote = (log.events.find((e) => e.type === "accepted") as { remote: string })
+      ?.remote;
     await send(first, "from the first");
     assert.deepEqual(await recvText(router), ["same", "from the first"]);
     await using second = new DealerSocket({ routingId: "same" });
-    const ready2 = handshakes(router);
-    const firstDropped = nextEvents(first, "disconnected");
+    const displaced = nextEvents(router, "routingIdConflict");
     second.connect(ep);
-    await ready2;
-    await firstDropped;
-    await send(router, ["same", "for the second"]);
-    assert.deepEqual(await recvText(second), ["for the second"]);
+    const [conflict] = await displaced;
+    assert.equal(conflict.action, "displaced");
+    assert.deepEqual(text(conflict.routingId), "same");
+    if (t !== "inproc") assert.equal(conflict.remote, firstRemote);
+    await send(first, "from the displaced peer"); // read and dropped
+    for (let i = 0; i < 20; i++) {
+      await send(second, `ping ${i}`);
+      assert.deepEqual(await recvText(router), ["same", `ping ${i}`], "only the second is heard");
+      await send(router, ["same", `pong ${i}`]);
+      assert.deepEqual(await recvText(second), [`pong ${i}`]);
+    }
+    assert.equal(count(log.events, "disconnected"), 0, "the displaced connection stays open");
+    assert.equal(count(firstLog.events, "connected"), 1, "the displaced peer connected once");
+    assert.equal(count(firstLog.events, "disconnected"), 0, "and was never dropped");
+    assert.equal(
+      await first.receive({ signal: AbortSignal.timeout(20) }).catch((e) => e.name),
+      "TimeoutError",
+    );
+    const gone = nextEvents(router, "disconnected");
+    await first.close();
+    const [ev] = await gone;
+    assert.equal(ev.remote, conflict.remote);
+    log.stop();
+    firstLog.stop();
   },
 );
 

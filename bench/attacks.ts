@@ -42,8 +42,8 @@ interface Options {
   flooders: number;
   /** Topics of the subscriber that leaves. */
   leaveTopics: number;
-  /** Messages of the tight send loop. */
-  loopMessages: number;
+  /** Seconds the tight send loop runs. */
+  loopSecs: number;
   out: string;
 }
 
@@ -57,7 +57,7 @@ function parseArgs(args: string[]): Options {
     published: 5000,
     flooders: 10,
     leaveTopics: 200_000,
-    loopMessages: 200_000,
+    loopSecs: 1,
     out: `${ROOT}/bench/results/attacks.json`,
   };
   let quick = false;
@@ -106,7 +106,7 @@ function parseArgs(args: string[]): Options {
     o.subscribers = 100;
     o.flooders = 4;
     if (!args.some((a) => a.startsWith("--topics"))) o.leaveTopics = 50_000;
-    o.loopMessages = 50_000;
+    o.loopSecs = 0.3;
   }
   return o;
 }
@@ -325,64 +325,82 @@ function attacks(o: Options): Attack[] {
       run: async (v, peers) => perKib(await keepAttack(v, peers, 1000, 100 * KIB)),
     },
     {
-      id: "stall-leave",
-      label: `a subscriber with ${o.leaveTopics} topics leaves (XPUB)`,
+      id: "stall-leave-many",
+      label: `a subscriber with ${o.leaveTopics} topics of 8 B leaves (XPUB)`,
       unit: "worst stall ms",
       mode: "xpub",
-      async run(v, peers) {
-        const peer = await handshaken(v.port, "SUB");
-        peers.push(peer);
-        const t0 = performance.now();
-        await writeBatched(peer, topics(o.leaveTopics, 8).map(subscribe));
-        await waitCount(v, "subs", o.leaveTopics, 120_000);
-        const subscribeSecs = (performance.now() - t0) / 1000;
-        await v.ask("stall_reset", "ok");
-        const t1 = performance.now();
-        peer.close();
-        await waitCount(v, "unsubs", o.leaveTopics, 60_000);
-        const leaveSecs = (performance.now() - t1) / 1000;
-        await new Promise((r) => setTimeout(r, 100));
-        const s = await v.ask("stall", "stall");
-        return { value: Number(s.worst_ms), subscribe_secs: subscribeSecs, leave_secs: leaveSecs };
-      },
+      run: (v, peers) => leaveAttack(v, peers, topics(o.leaveTopics, 8)),
+    },
+    {
+      id: "stall-leave-long",
+      label: `a subscriber with 1 topic of ${mib} MiB leaves (XPUB)`,
+      unit: "worst stall ms",
+      mode: "xpub",
+      run: (v, peers) => leaveAttack(v, peers, topics(1, o.topicBytes)),
     },
     {
       id: "stall-loop-reader",
-      label: `tight send loop of ${o.loopMessages} × 100 B, 1 reading subscriber`,
+      label: `tight send loop of 100 B for ${o.loopSecs} s, 1 reading subscriber`,
       unit: "worst stall ms",
       mode: "xpub",
-      run: (v, peers) => loopAttack(v, peers, o.loopMessages, EVERYTHING),
-      also: [{
-        key: "delivered_pct",
-        label: "… messages the reading subscriber got",
-        unit: "% of sent",
-      }],
+      run: (v, peers) => loopAttack(v, peers, o.loopSecs, EVERYTHING),
+      also: [
+        { key: "sent", label: "… messages the loop sent", unit: "msgs" },
+        { key: "delivered_pct", label: "… of which the reading subscriber got", unit: "%" },
+        {
+          key: "new_peer_ms",
+          label: "… handshake of a peer connecting during the loop",
+          unit: "ms",
+        },
+      ],
     },
     {
       id: "stall-loop-filtered",
-      label: `tight send loop of ${o.loopMessages} × 100 B, no subscriber matches`,
+      label: `tight send loop of 100 B for ${o.loopSecs} s, no subscriber matches`,
       unit: "worst stall ms",
       mode: "xpub",
-      run: (v, peers) => loopAttack(v, peers, o.loopMessages, subscribe(new Uint8Array([0x7a]))),
-      also: [{
-        key: "new_peer_ms",
-        label: "… handshake of a peer connecting during the loop",
-        unit: "ms",
-      }],
+      run: (v, peers) => loopAttack(v, peers, o.loopSecs, subscribe(new Uint8Array([0x7a]))),
+      also: [
+        { key: "sent", label: "… messages the loop sent", unit: "msgs" },
+        {
+          key: "new_peer_ms",
+          label: "… handshake of a peer connecting during the loop",
+          unit: "ms",
+        },
+      ],
     },
   ];
 }
 
+/** A subscriber SUBSCRIBEs `list`, then disconnects: the worst stall while the victim forgets it. */
+async function leaveAttack(v: Victim, peers: RawPeer[], list: Uint8Array[]): Promise<Figures> {
+  const peer = await handshaken(v.port, "SUB");
+  peers.push(peer);
+  const t0 = performance.now();
+  await writeBatched(peer, list.map(subscribe));
+  await waitCount(v, "subs", list.length, 120_000);
+  const subscribeSecs = (performance.now() - t0) / 1000;
+  await v.ask("stall_reset", "ok");
+  const t1 = performance.now();
+  peer.close();
+  // XPUB passes each topic nobody wants any more on as an unsubscription.
+  await waitCount(v, "unsubs", list.length, 60_000);
+  const leaveSecs = (performance.now() - t1) / 1000;
+  await new Promise((r) => setTimeout(r, 100));
+  const s = await v.ask("stall", "stall");
+  return { value: Number(s.worst_ms), subscribe_secs: subscribeSecs, leave_secs: leaveSecs };
+}
+
 /**
- * The victim sends `count` messages of 100 B in a loop that only awaits
- * send(), to one raw subscriber that reads everything and has sent
+ * The victim sends messages of 100 B for `secs` seconds in a loop that only
+ * awaits send(), to one raw subscriber that reads everything and has sent
  * `subscription` ("" matches every message; "z" none). Meanwhile a new peer
  * connects: how long until the victim answers its handshake.
  */
 async function loopAttack(
   v: Victim,
   peers: RawPeer[],
-  count: number,
+  secs: number,
   subscription: Uint8Array,
 ): Promise<Figures> {
   const peer = await handshaken(v.port, "SUB");
@@ -391,7 +409,7 @@ async function loopAttack(
   const drained = peer.drain(120_000);
   await waitCount(v, "subs", 1, 10_000);
   await v.ask("stall_reset", "ok");
-  const looped = v.ask(`loop ${count} 100`, "looped", 120_000);
+  const looped = v.ask(`loop ${secs} 100`, "looped", 30_000 + 2000 * secs);
   // A newcomer, once the loop has surely started.
   await new Promise((r) => setTimeout(r, 20));
   const t0 = performance.now();
@@ -411,10 +429,12 @@ async function loopAttack(
   await drained;
   // Each message is 102 bytes on the wire (the handshake was read before).
   const delivered = Math.floor(peer.read / 102);
+  const sent = Number(r.sent);
   return {
     value: Number(s.worst_ms),
     loop_secs: Number(r.secs),
-    delivered_pct: 100 * delivered / count,
+    sent,
+    delivered_pct: 100 * delivered / sent,
     new_peer_ms: newcomer,
   };
 }
@@ -491,6 +511,7 @@ function summarize(values: number[]): Summary | undefined {
 
 function fmt(x: number): string {
   const a = Math.abs(x);
+  if (a >= 1e6) return `${(x / 1e6).toFixed(a >= 1e7 ? 1 : 2)}M`;
   if (a >= 1e4) return `${(x / 1e3).toFixed(0)}k`;
   if (a >= 100) return x.toFixed(0);
   if (a >= 10) return x.toFixed(1);

@@ -138,7 +138,9 @@ export class Victim {
   crashReason(): string {
     const s = this.#exited;
     const how = s ? (s.signal ? `signal ${s.signal}` : `exit ${s.code}`) : "running";
-    const lines = this.#stderr.trim().split("\n").map((l) => l.trim()).filter(Boolean);
+    // deno-lint-ignore no-control-regex
+    const plain = this.#stderr.replace(/\x1b\[[0-9;]*m/g, "");
+    const lines = plain.trim().split("\n").map((l) => l.trim()).filter(Boolean);
     const telling = lines.find((l) => /error|heap|stack|fatal/i.test(l)) ?? lines.at(-1) ?? "";
     return `${how}${telling ? `: ${telling.slice(0, 160)}` : ""}`;
   }

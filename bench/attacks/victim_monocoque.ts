@@ -19,8 +19,10 @@
  * - `wait NAME N MS`: the same once counter NAME reaches N or MS pass
  * - `keep N MAX`: starts receiving N messages, keeping those of at most MAX bytes (others dropped)
  * - `publish M SIZE BATCH`: sends M messages, yielding to the event loop after every BATCH
- * - `loop M SIZE`: sends M messages in a loop that never yields (`await send()` only)
- * - `stall_reset` / `stall`: resets / reports the worst timer lateness in ms
+ * - `loop SECS SIZE`: sends for SECS seconds in a loop that only awaits `send()` (it reads
+ *   the clock every 1024 messages); replies with the count
+ * - `stall_reset` / `stall`: resets / reports the worst timer lateness in ms (after 5 ms, so
+ *   that a timer held up by a loop that just ended has fired and been counted)
  * - `exit`: closes the socket and exits
  *
  * @module
@@ -142,8 +144,13 @@ async function command(line: string): Promise<void> {
     case "loop": {
       const msg = new Uint8Array(num(1)).fill(97);
       const t0 = performance.now();
-      for (let i = 0; i < num(0); i++) await sock.send(msg);
-      print({ event: "looped", secs: (performance.now() - t0) / 1000 });
+      const end = t0 + 1000 * num(0);
+      let sent = 0;
+      do {
+        for (let i = 0; i < 1024; i++) await sock.send(msg);
+        sent += 1024;
+      } while (performance.now() < end);
+      print({ event: "looped", secs: (performance.now() - t0) / 1000, sent });
       break;
     }
     case "stall_reset":
@@ -152,6 +159,7 @@ async function command(line: string): Promise<void> {
       print({ event: "ok" });
       break;
     case "stall":
+      await new Promise((resolve) => setTimeout(resolve, 5));
       print({ event: "stall", worst_ms: worst });
       break;
     case "exit":

@@ -110,14 +110,22 @@ async def command(sock, line, tasks):
     elif cmd == "loop":
         msg = b"a" * int(a[1])
         t0 = time.perf_counter()
-        for _ in range(int(a[0])):
-            await sock.send(msg)
-        out(event="looped", secs=time.perf_counter() - t0)
+        end = t0 + float(a[0])
+        sent = 0
+        while True:
+            for _ in range(1024):
+                await sock.send(msg)
+            sent += 1024
+            if time.perf_counter() >= end:
+                break
+        out(event="looped", secs=time.perf_counter() - t0, sent=sent)
     elif cmd == "stall_reset":
         await asyncio.sleep(0)
         worst = 0.0
         out(event="ok")
     elif cmd == "stall":
+        # Let a timer held up by a loop that just ended fire and be counted.
+        await asyncio.sleep(0.005)
         out(event="stall", worst_ms=worst)
     elif cmd == "exit":
         sock.close(linger=0)

@@ -142,8 +142,10 @@ export class RawPeer {
 
   /**
    * Reads the victim's greeting and READY command (within `ms`), so that what
-   * we send next arrives after the handshake: libzmq 4.3.4 ignores messages
-   * that reach it in the same read as the peer's READY.
+   * we send next arrives after the handshake. Seen with libzmq 4.3.4 (XPUB):
+   * when greeting, READY and a first message reach it in one segment, no
+   * message of that connection ever reaches the application, later ones
+   * included.
    */
   async readHandshake(ms = 5000): Promise<void> {
     const end = performance.now() + ms;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { VIEW_LIMIT } from "./_frame_decoder.ts";
 import { Session, type SessionEvent, type SessionOptions } from "./session.ts";
 import type { SocketType } from "./socket_type.ts";
 
@@ -325,13 +326,24 @@ Deno.test("Session reassembles frames split at every offset", () => {
   b.close();
 });
 
-Deno.test("Session hands out views of the received chunk for whole frames", () => {
+Deno.test("Session copies small frames out of the chunk and hands out views of large ones", () => {
   const s = readySession();
-  const chunk = join([frame(0, text("abc"))]);
+  const large = new Uint8Array(VIEW_LIMIT).fill(9);
+  const chunk = join([frame(0, text("abc")), frame(0, new Uint8Array(VIEW_LIMIT - 1))]);
   s.receive(chunk, 0);
+  assert.equal(s.retainsInput, false, "only copies were handed out");
+  for (const event of s.takeEvents()) {
+    assert.ok(event.type === "message");
+    assert.notEqual(event.frames[0].buffer, chunk.buffer);
+    assert.equal(event.frames[0].buffer.byteLength, event.frames[0].length);
+  }
+  const chunk2 = frame(0, large);
+  s.receive(chunk2, 0);
+  assert.equal(s.retainsInput, true);
   const [event] = s.takeEvents();
   assert.ok(event.type === "message");
-  assert.equal(event.frames[0].buffer, chunk.buffer);
+  assert.equal(event.frames[0].buffer, chunk2.buffer);
+  assert.deepEqual(event.frames[0], large);
 });
 
 Deno.test("Session never overwrites output it handed out", () => {

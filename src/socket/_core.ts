@@ -117,11 +117,17 @@ function failureKind(ev: Extract<SessionEvent, { type: "error" }>): HandshakeFai
   return "other";
 }
 
+function messageBytes(frames: Message): number {
+  let n = 0;
+  for (let i = 0; i < frames.length; i++) n += frames[i].length;
+  return n;
+}
+
 /** Shared socket machinery; internal. */
 export class SocketCore implements PipeOwner {
   readonly type: SocketType;
   readonly options: ResolvedOptions;
-  readonly inbox: FairQueue<Pipe, Message> = new FairQueue();
+  readonly inbox: FairQueue<Pipe, Message>;
   readonly events: EventHub = new EventHub();
   pattern!: Pattern;
   lastEndpoint: string | undefined;
@@ -138,6 +144,8 @@ export class SocketCore implements PipeOwner {
   constructor(type: SocketType, options: ResolvedOptions) {
     this.type = type;
     this.options = options;
+    // Messages are weighed only when a byte bound needs it.
+    this.inbox = new FairQueue(options.receiveHighWaterMarkBytes > 0 ? messageBytes : undefined);
   }
 
   /** Whether a `receive()` is waiting for a message. */

@@ -16,12 +16,30 @@ import { EMPTY_BYTES, FLAG_LONG, type ViolationCode } from "./_wire.ts";
 
 /**
  * Frames from this size on are handed out as views of the chunk they arrived
- * in; smaller ones are copied. A view pins its whole chunk (256 KiB from the
- * socket layer), so a kept view costs at most 4x its size from here on, while
- * copying small frames costs little next to the per-message work (measured:
- * see the README's "Memory of received messages").
+ * in. A view pins its whole chunk (256 KiB from the socket layer), so a kept
+ * view costs at most 4x its size.
  */
 export const VIEW_LIMIT = 64 * 1024;
+
+/**
+ * The most octets (headers included) of a run that copies frames of `size`
+ * octets, which is what a kept frame can pin: at least 128 frames per run,
+ * within 8 KiB and 64 KiB. Frames under `VIEW_LIMIT` are copied a run of
+ * consecutive whole frames of one such class at a time (one allocation and one
+ * copy per run: a fresh `ArrayBuffer` costs microseconds in V8, more than
+ * decoding a small frame) and handed out as views of their run's copy. The
+ * floor of 8 KiB is libzmq's granularity: its `v2_decoder_t::size_ready`
+ * makes frames over 33 octets zero-copy views of its 8 KiB read buffer
+ * (`ZMQ_IN_BATCH_SIZE`).
+ *
+ * @returns The run size, or 0 for a frame handed out as a view.
+ */
+export function runSize(size: number): number {
+  if (size <= 64) return 8192;
+  if (size <= 128) return 16384;
+  if (size <= 256) return 32768;
+  return size < VIEW_LIMIT ? 65536 : 0;
+}
 
 /** Frames up to this size are reassembled in a buffer of their declared size at once. */
 const EAGER_LIMIT = 1 << 20;
@@ -67,6 +85,11 @@ export class FrameDecoder {
   #errorCode: ViolationCode = "EPROTO";
   // Whether views of the current chunk were handed out or kept.
   #retains = false;
+  // The copy of a run of frames of the current chunk, [runStart, runEnd), and its runSize().
+  #run: Uint8Array = EMPTY_BYTES;
+  #runStart = 0;
+  #runEnd = 0;
+  #runClass = 0;
 
   /** @param maxFrame Largest accepted frame body, in octets (`Infinity` for none). */
   constructor(maxFrame: number) {
@@ -112,6 +135,7 @@ export class FrameDecoder {
     this.#chunk = chunk;
     this.#pos = start;
     this.#retains = false;
+    this.#runClass = 0;
   }
 
   /** Decodes the next frame of the current chunk. */
@@ -190,14 +214,49 @@ export class FrameDecoder {
 
   #whole(flags: number, chunk: Uint8Array, pos: number, size: number): number {
     this.#flags = flags;
-    if (size < VIEW_LIMIT) {
-      this.#body = chunk.slice(pos, pos + size);
-    } else {
+    this.#pos = pos + size;
+    const cls = runSize(size);
+    if (cls === 0) {
       this.#body = chunk.subarray(pos, pos + size);
       this.#retains = true;
+      return FRAME;
     }
-    this.#pos = pos + size;
+    if (cls !== this.#runClass || pos < this.#runStart || pos + size > this.#runEnd) {
+      this.#copyRun(chunk, pos, pos + size, cls);
+    }
+    const at = pos - this.#runStart;
+    this.#body = this.#run.subarray(at, at + size);
     return FRAME;
+  }
+
+  // Copies the body from `pos` to `bodyEnd` and the whole frames of the same class after it.
+  #copyRun(chunk: Uint8Array, pos: number, bodyEnd: number, cls: number): void {
+    const limit = pos + cls;
+    const end = chunk.length;
+    let runEnd = bodyEnd;
+    for (;;) {
+      const q = runEnd;
+      let size: number;
+      let header: number;
+      if (q + 2 > end) break;
+      if ((chunk[q] & FLAG_LONG) === 0) {
+        size = chunk[q + 1];
+        header = 2;
+      } else {
+        if (q + 9 > end || chunk[q + 1] | chunk[q + 2] | chunk[q + 3] | chunk[q + 4]) break;
+        size =
+          ((chunk[q + 5] << 24) | (chunk[q + 6] << 16) | (chunk[q + 7] << 8) | chunk[q + 8]) >>>
+          0;
+        header = 9;
+      }
+      const next = q + header + size;
+      if (next > end || next > limit || size > this.#maxFrame || runSize(size) !== cls) break;
+      runEnd = next;
+    }
+    this.#run = chunk.slice(pos, runEnd);
+    this.#runStart = pos;
+    this.#runEnd = runEnd;
+    this.#runClass = cls;
   }
 
   #startBody(flags: number, size: number, chunk: Uint8Array, pos: number, end: number): number {

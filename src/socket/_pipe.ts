@@ -166,13 +166,29 @@ export class Pipe {
   }
 
   /**
+   * Whether a paused peer may be decoded again: its queue fell to the low
+   * water mark (half the high-water marks), so decoding resumes in batches,
+   * not one message per message taken. libzmq's pipe wakes its writer the
+   * same way (pipe.cpp compute_lwm: hwm/2, or hwm - 1024 above 2048).
+   */
+  #belowLowWater(): boolean {
+    const inbox = this.inbox;
+    if (inbox === undefined) return true;
+    const o = this.owner.options;
+    const hwm = o.receiveHighWaterMark;
+    const lwm = hwm > 2048 ? hwm - 1024 : (hwm + 1) >> 1;
+    return (hwm === 0 || inbox.size <= lwm) &&
+      (o.receiveHighWaterMarkBytes === 0 || inbox.bytes <= o.receiveHighWaterMarkBytes / 2);
+  }
+
+  /**
    * Called when the application took a message from this peer: once the
-   * queue has room, decodes the bytes the session kept, then lets reading
-   * go on when none are left.
+   * queue is down to its low water mark, decodes the bytes the session kept,
+   * then lets reading go on when none are left.
    */
   checkInbound(): void {
     const wake = this.#paused;
-    if (wake === undefined || this.#decoding || !this.#canDeliver()) return;
+    if (wake === undefined || this.#decoding || !this.#belowLowWater()) return;
     const session = this.#session;
     if (session !== undefined && session.paused) {
       this.#decode(session, undefined);

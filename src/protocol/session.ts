@@ -92,8 +92,9 @@ export interface SessionOptions {
   onMessage?: (frames: Uint8Array[]) => void;
   /**
    * Flow control: whether the host can take another message now. When set,
-   * decoding stops at a message boundary whenever it returns false or events
-   * wait in {@linkcode Session.takeEvents} (so messages never pile up behind
+   * decoding stops at a message boundary whenever it returns false (asked
+   * only once the handshake is done) or events wait in
+   * {@linkcode Session.takeEvents} (so messages never pile up behind
    * other events); the undecoded rest of the chunk is kept, {@linkcode
    * Session.paused} is true, and {@linkcode Session.resume} continues.
    * PING, PONG and other commands in the kept bytes wait too, as in libzmq,
@@ -859,7 +860,7 @@ export class Session {
     for (;;) {
       if (
         canDeliver !== undefined && parts.length === 0 &&
-        (this.#events.length > 0 || !canDeliver())
+        (this.#events.length > 0 || (this.#phase === "ready" && !canDeliver()))
       ) {
         this.#held = decoder.hasInput;
         break;

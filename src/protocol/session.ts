@@ -531,13 +531,34 @@ export class Session {
    * import { Session } from "@monocoque/zmtp/protocol";
    * import assert from "node:assert/strict";
    *
-   * let room = false;
-   * const session = new Session({ socketType: "PAIR", now: 0, canDeliver: () => room });
-   * const peer = new Session({ socketType: "PAIR", now: 0 });
-   * session.receive(peer.takeOutput()[0], 0); // the greeting: no message yet
-   * assert.equal(session.paused, false);
-   * room = true;
-   * session.resume(0);
+   * const received: Uint8Array[][] = [];
+   * const a = new Session({ socketType: "PAIR", now: 0 });
+   * const b = new Session({
+   *   socketType: "PAIR",
+   *   now: 0,
+   *   canDeliver: () => received.length < 1, // room for one message
+   *   onMessage: (frames) => received.push(frames),
+   * });
+   * const pump = (from: Session, to: Session) => {
+   *   for (const bytes of from.takeOutput()) to.receive(bytes, 0);
+   * };
+   * pump(a, b);
+   * pump(b, a);
+   * pump(a, b);
+   * b.takeEvents(); // the ready event
+   * b.resume(0);
+   *
+   * a.send([new TextEncoder().encode("one")]);
+   * a.send([new TextEncoder().encode("two")]);
+   * const wire = a.takeOutput();
+   * assert.equal(wire.length, 1);
+   * b.receive(wire[0], 0);
+   * assert.equal(received.length, 1);
+   * assert.equal(b.paused, true); // "two" waits, undecoded
+   * received.length = 0; // the host took the message
+   * b.resume(0);
+   * assert.equal(received.length, 1);
+   * assert.equal(b.paused, false);
    * ```
    */
   resume(now: number): void {

@@ -1,19 +1,61 @@
 /**
  * Incremental, bounded ZMTP frame decoder (RFC 23 "Framing"). It walks a
- * received chunk in place: a frame wholly inside the chunk comes out as a
- * zero-copy `subarray` view; a frame straddling chunks is copied into a
- * reassembly buffer, allocated only after its declared size passed the
- * `maxMessageSize` check. The limit applies per frame, as libzmq's
- * `v2_decoder_t` applies `ZMQ_MAXMSGSIZE`. Reserved flag bits are ignored, as
- * libzmq does.
+ * received chunk in place. A frame of at least {@linkcode VIEW_LIMIT} octets
+ * wholly inside the chunk comes out as a zero-copy `subarray` view; a smaller
+ * one is copied out, so a frame the application keeps costs about its own
+ * size instead of pinning the whole read chunk. A frame straddling chunks is
+ * reassembled into a buffer of its own, allocated only after its declared
+ * size passed the `maxMessageSize` check. The limit applies per frame, as
+ * libzmq's `v2_decoder_t` applies `ZMQ_MAXMSGSIZE`. Reserved flag bits are
+ * ignored, as libzmq does.
  *
  * @module
  */
 
 import { EMPTY_BYTES, FLAG_LONG, type ViolationCode } from "./_wire.ts";
 
+/**
+ * Frames from this size on are handed out as views of the chunk they arrived
+ * in. A view pins its whole chunk (256 KiB from the socket layer), so a kept
+ * view costs at most 4x its size.
+ */
+export const VIEW_LIMIT = 64 * 1024;
+
+/**
+ * The most octets (headers included) of a run that copies frames of `size`
+ * octets, which is what a kept frame can pin: at least 128 frames per run,
+ * within 8 KiB and 64 KiB. Frames under `VIEW_LIMIT` are copied a run of
+ * consecutive whole frames of one such class at a time (one allocation and one
+ * copy per run: a fresh `ArrayBuffer` costs microseconds in V8, more than
+ * decoding a small frame) and handed out as views of their run's copy. The
+ * floor of 8 KiB is libzmq's granularity: its `v2_decoder_t::size_ready`
+ * makes frames over 33 octets zero-copy views of its 8 KiB read buffer
+ * (`ZMQ_IN_BATCH_SIZE`).
+ *
+ * @returns The run size, or 0 for a frame handed out as a view.
+ */
+export function runSize(size: number): number {
+  if (size <= 64) return 8192;
+  if (size <= 128) return 16384;
+  if (size <= 256) return 32768;
+  return size < VIEW_LIMIT ? 65536 : 0;
+}
+
 /** Frames up to this size are reassembled in a buffer of their declared size at once. */
 const EAGER_LIMIT = 1 << 20;
+
+/**
+ * A larger frame's buffer is allocated, at its declared size, once this
+ * fraction (1/TRUST_FRACTION) of its bytes has arrived. libzmq's
+ * `v2_decoder_t::size_ready` allocates the declared size at once (bounded
+ * only by `ZMQ_MAXMSGSIZE`, which is unlimited by default), so a peer can make
+ * it reserve any amount by sending a header. We keep the arriving pieces (views
+ * of chunks, never copied) until a quarter of the frame came, then allocate
+ * once and copy: a peer can make us reserve at most 4x what it really sent,
+ * and an honest frame peaks at 1.25x its size with each byte copied once
+ * (growing by doubling, as before, peaked at 2x and copied up to twice).
+ */
+const TRUST_FRACTION = 4;
 
 /** Result of {@linkcode FrameDecoder.next}: a frame is ready. */
 export const FRAME = 1;
@@ -30,8 +72,9 @@ export class FrameDecoder {
   // A header split across chunks.
   #header = new Uint8Array(9);
   #headerHave = 0;
-  // A body split across chunks.
+  // A body split across chunks: its buffer once allocated, else pieces (views of chunks).
   #partial: Uint8Array | undefined;
+  #pieces: Uint8Array[] | undefined;
   #partialHave = 0;
   #partialSize = 0;
   #partialFlags = 0;
@@ -40,6 +83,13 @@ export class FrameDecoder {
   #body: Uint8Array = EMPTY_BYTES;
   #error = "";
   #errorCode: ViolationCode = "EPROTO";
+  // Whether views of the current chunk were handed out or kept.
+  #retains = false;
+  // The copy of a run of frames of the current chunk, [runStart, runEnd), and its runSize().
+  #run: Uint8Array = EMPTY_BYTES;
+  #runStart = 0;
+  #runEnd = 0;
+  #runClass = 0;
 
   /** @param maxFrame Largest accepted frame body, in octets (`Infinity` for none). */
   constructor(maxFrame: number) {
@@ -66,10 +116,26 @@ export class FrameDecoder {
     return this.#errorCode;
   }
 
+  /**
+   * Whether views of the current chunk were handed out (a frame of at least
+   * `VIEW_LIMIT` octets) or kept (the first pieces of a large frame): if so
+   * the chunk must not be overwritten; if not, it may be reused once used up.
+   */
+  get retainsChunk(): boolean {
+    return this.#retains;
+  }
+
+  /** Whether undecoded bytes of the current chunk remain. */
+  get hasInput(): boolean {
+    return this.#pos < this.#chunk.length;
+  }
+
   /** Starts decoding `chunk` from `start`; any earlier chunk must be used up. */
   feed(chunk: Uint8Array, start: number): void {
     this.#chunk = chunk;
     this.#pos = start;
+    this.#retains = false;
+    this.#runClass = 0;
   }
 
   /** Decodes the next frame of the current chunk. */
@@ -77,7 +143,7 @@ export class FrameDecoder {
     const chunk = this.#chunk;
     const end = chunk.length;
     let pos = this.#pos;
-    if (this.#partial !== undefined) return this.#continueBody(chunk, pos, end);
+    if (this.#partialSize > 0) return this.#continueBody(chunk, pos, end);
     if (this.#headerHave > 0) return this.#continueHeader(chunk, pos, end);
     if (pos >= end) return NEED_MORE;
     const flags = chunk[pos];
@@ -93,12 +159,7 @@ export class FrameDecoder {
       pos += 9;
     }
     if (size > this.#maxFrame) return this.#tooLarge(size);
-    if (pos + size <= end) {
-      this.#flags = flags;
-      this.#body = chunk.subarray(pos, pos + size);
-      this.#pos = pos + size;
-      return FRAME;
-    }
+    if (pos + size <= end) return this.#whole(flags, chunk, pos, size);
     return this.#startBody(flags, size, chunk, pos, end);
   }
 
@@ -147,62 +208,107 @@ export class FrameDecoder {
     const size = need === 2 ? header[1] : this.#longSize(header, 1);
     if (size < 0) return BROKEN;
     if (size > this.#maxFrame) return this.#tooLarge(size);
-    if (pos + size <= end) {
-      this.#flags = flags;
-      this.#body = chunk.subarray(pos, pos + size);
-      this.#pos = pos + size;
-      return FRAME;
-    }
+    if (pos + size <= end) return this.#whole(flags, chunk, pos, size);
     return this.#startBody(flags, size, chunk, pos, end);
   }
 
-  #startBody(flags: number, size: number, chunk: Uint8Array, pos: number, end: number): number {
-    const available = end - pos;
-    // A huge declared size is not trusted with a huge allocation: grow as bytes arrive.
-    const capacity = size <= EAGER_LIMIT ? size : Math.max(EAGER_LIMIT, available);
-    let partial: Uint8Array;
-    try {
-      partial = new Uint8Array(capacity);
-    } catch {
-      this.#error = `Cannot allocate a frame of ${size} octets`;
-      this.#errorCode = "EMSGSIZE";
-      return BROKEN;
+  #whole(flags: number, chunk: Uint8Array, pos: number, size: number): number {
+    this.#flags = flags;
+    this.#pos = pos + size;
+    const cls = runSize(size);
+    if (cls === 0) {
+      this.#body = chunk.subarray(pos, pos + size);
+      this.#retains = true;
+      return FRAME;
     }
-    partial.set(chunk.subarray(pos, end));
-    this.#partial = partial;
-    this.#partialHave = available;
+    if (cls !== this.#runClass || pos < this.#runStart || pos + size > this.#runEnd) {
+      this.#copyRun(chunk, pos, pos + size, cls);
+    }
+    const at = pos - this.#runStart;
+    this.#body = this.#run.subarray(at, at + size);
+    return FRAME;
+  }
+
+  // Copies the body from `pos` to `bodyEnd` and the whole frames of the same class after it.
+  #copyRun(chunk: Uint8Array, pos: number, bodyEnd: number, cls: number): void {
+    const limit = pos + cls;
+    const end = chunk.length;
+    let runEnd = bodyEnd;
+    for (;;) {
+      const q = runEnd;
+      let size: number;
+      let header: number;
+      if (q + 2 > end) break;
+      if ((chunk[q] & FLAG_LONG) === 0) {
+        size = chunk[q + 1];
+        header = 2;
+      } else {
+        if (q + 9 > end || chunk[q + 1] | chunk[q + 2] | chunk[q + 3] | chunk[q + 4]) break;
+        size =
+          ((chunk[q + 5] << 24) | (chunk[q + 6] << 16) | (chunk[q + 7] << 8) | chunk[q + 8]) >>>
+          0;
+        header = 9;
+      }
+      const next = q + header + size;
+      if (next > end || next > limit || size > this.#maxFrame || runSize(size) !== cls) break;
+      runEnd = next;
+    }
+    this.#run = chunk.slice(pos, runEnd);
+    this.#runStart = pos;
+    this.#runEnd = runEnd;
+    this.#runClass = cls;
+  }
+
+  #startBody(flags: number, size: number, chunk: Uint8Array, pos: number, end: number): number {
+    this.#partialHave = 0;
     this.#partialSize = size;
     this.#partialFlags = flags;
-    this.#pos = end;
-    return NEED_MORE;
+    if (size <= EAGER_LIMIT && !this.#allocate(size)) return BROKEN;
+    return this.#continueBody(chunk, pos, end);
+  }
+
+  #allocate(size: number): boolean {
+    try {
+      this.#partial = new Uint8Array(size);
+      return true;
+    } catch {
+      this.#partialSize = 0;
+      this.#pieces = undefined;
+      this.#error = `Cannot allocate a frame of ${size} octets`;
+      this.#errorCode = "EMSGSIZE";
+      return false;
+    }
   }
 
   #continueBody(chunk: Uint8Array, pos: number, end: number): number {
-    let partial = this.#partial!;
     const have = this.#partialHave;
     const size = this.#partialSize;
     const take = Math.min(size - have, end - pos);
-    if (have + take > partial.length) {
-      const capacity = Math.min(size, Math.max(partial.length * 2, have + take));
-      let grown: Uint8Array;
-      try {
-        grown = new Uint8Array(capacity);
-      } catch {
-        this.#error = `Cannot allocate a frame of ${size} octets`;
-        this.#errorCode = "EMSGSIZE";
-        return BROKEN;
-      }
-      grown.set(partial.subarray(0, have));
-      partial = grown;
-      this.#partial = grown;
-    }
-    partial.set(chunk.subarray(pos, pos + take), have);
+    const piece = chunk.subarray(pos, pos + take);
     this.#partialHave = have + take;
     this.#pos = pos + take;
+    if (this.#partial !== undefined) {
+      this.#partial.set(piece, have);
+    } else if (take > 0) {
+      // A large frame not yet trusted: keep the piece, copy nothing yet.
+      (this.#pieces ??= []).push(piece);
+      this.#retains = true;
+      if ((have + take) * TRUST_FRACTION >= size) {
+        const pieces = this.#pieces;
+        this.#pieces = undefined;
+        if (!this.#allocate(size)) return BROKEN;
+        let at = 0;
+        for (const p of pieces) {
+          this.#partial!.set(p, at);
+          at += p.length;
+        }
+      }
+    }
     if (have + take < size) return NEED_MORE;
-    this.#partial = undefined;
     this.#flags = this.#partialFlags;
-    this.#body = partial;
+    this.#body = this.#partial!;
+    this.#partial = undefined;
+    this.#partialSize = 0;
     return FRAME;
   }
 }

@@ -97,6 +97,18 @@ export interface SessionOptions {
    * message on the receive path.
    */
   onMessage?: (frames: Uint8Array[]) => void;
+  /**
+   * Flow control: whether the host can take another message now. When set,
+   * decoding stops at a message boundary whenever it returns false (asked
+   * only once the handshake is done) or events wait in
+   * {@linkcode Session.takeEvents} (so messages never pile up behind
+   * other events); the undecoded rest of the chunk is kept, {@linkcode
+   * Session.paused} is true, and {@linkcode Session.resume} continues.
+   * PING, PONG and other commands in the kept bytes wait too, as in libzmq,
+   * whose engine stops reading while the pipe is full. Unset: every chunk is
+   * decoded in full.
+   */
+  canDeliver?: () => boolean;
 }
 
 /**
@@ -278,6 +290,9 @@ export class Session {
   #partsSize = 0;
   #maxMessageSize: number;
   #onMessage: ((frames: Uint8Array[]) => void) | undefined;
+  #canDeliver: (() => boolean) | undefined;
+  // Decoding stopped by flow control with bytes of the chunk left.
+  #held = false;
   #greeting = new Uint8Array(GREETING_SIZE);
   #greetingHave = 0;
   #peerMinorVersion = 1;
@@ -332,6 +347,7 @@ export class Session {
     }
     this.#maxMessageSize = max === undefined || max < 0 ? Infinity : max;
     this.#onMessage = options.onMessage;
+    this.#canDeliver = options.canDeliver;
     this.#decoder = new FrameDecoder(this.#maxMessageSize);
 
     const handshake = checkTime("handshakeInterval", options.handshakeInterval, 30000);
@@ -442,12 +458,56 @@ export class Session {
   }
 
   /**
-   * Feeds received bytes. Message frames may be views of `chunk`, so the
-   * caller must not overwrite it afterwards. Bad input never throws: it ends
-   * the session with an `error` event. Ignored once closed.
+   * Whether decoding stopped by flow control (see
+   * {@linkcode SessionOptions.canDeliver}) with received bytes left: call
+   * {@linkcode Session.resume}, not `receive()`, until it is false.
+   *
+   * @returns True while undecoded bytes of the last chunk wait.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "@monocoque/zmtp/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new Session({ socketType: "PAIR", now: 0 }).paused, false);
+   * ```
+   */
+  get paused(): boolean {
+    return this.#held;
+  }
+
+  /**
+   * Whether the session may still read the last chunk given to `receive()`,
+   * or handed out views of it: frames of at least 64 KiB come out as views of
+   * the chunk, the first pieces of a frame over 1 MiB are kept as views, and
+   * a paused session keeps the rest. When false, the host may reuse the
+   * chunk's memory for its next read; smaller frames are always copies.
+   *
+   * @returns True while the last chunk must not be overwritten.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "@monocoque/zmtp/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * const session = new Session({ socketType: "PAIR", now: 0 });
+   * session.receive(new Uint8Array(10), 0); // part of a greeting: copied
+   * assert.equal(session.retainsInput, false);
+   * ```
+   */
+  get retainsInput(): boolean {
+    return this.#held || this.#decoder.retainsChunk;
+  }
+
+  /**
+   * Feeds received bytes. Frames under 64 KiB are copied out of `chunk`;
+   * larger ones may be views of it, so unless {@linkcode Session.retainsInput}
+   * is false afterwards the caller must not overwrite it. Bad input never
+   * throws: it ends the session with an `error` event. Ignored once closed.
    *
    * @param chunk Bytes from the peer, any split.
    * @param now The current time, in milliseconds.
+   * @throws {Error} If the session is {@linkcode Session.paused}.
    *
    * @example
    * ```ts
@@ -462,6 +522,7 @@ export class Session {
    */
   receive(chunk: Uint8Array, now: number): void {
     if (this.#phase === "closed" || chunk.length === 0) return;
+    if (this.#held) throw new Error("Cannot receive while decoding is paused: call resume()");
     this.#host.now = now;
     try {
       this.#receive(chunk, now);
@@ -501,6 +562,59 @@ export class Session {
     this.#host.now = now;
     try {
       this.#apply(mechanism.authenticated(this.#host, reply), now);
+    } catch (error) {
+      this.#failWith(error);
+    }
+  }
+
+  /**
+   * Continues decoding the bytes kept when flow control paused the session
+   * (see {@linkcode SessionOptions.canDeliver}); it may pause again. Does
+   * nothing unless {@linkcode Session.paused}.
+   *
+   * @param now The current time, in milliseconds.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "@monocoque/zmtp/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * const received: Uint8Array[][] = [];
+   * const a = new Session({ socketType: "PAIR", now: 0 });
+   * const b = new Session({
+   *   socketType: "PAIR",
+   *   now: 0,
+   *   canDeliver: () => received.length < 1, // room for one message
+   *   onMessage: (frames) => received.push(frames),
+   * });
+   * const pump = (from: Session, to: Session) => {
+   *   for (const bytes of from.takeOutput()) to.receive(bytes, 0);
+   * };
+   * pump(a, b);
+   * pump(b, a);
+   * pump(a, b);
+   * b.takeEvents(); // the ready event
+   * b.resume(0);
+   *
+   * a.send([new TextEncoder().encode("one")]);
+   * a.send([new TextEncoder().encode("two")]);
+   * const wire = a.takeOutput();
+   * assert.equal(wire.length, 1);
+   * b.receive(wire[0], 0);
+   * assert.equal(received.length, 1);
+   * assert.equal(b.paused, true); // "two" waits, undecoded
+   * received.length = 0; // the host took the message
+   * b.resume(0);
+   * assert.equal(received.length, 1);
+   * assert.equal(b.paused, false);
+   * ```
+   */
+  resume(now: number): void {
+    if (!this.#held) return;
+    this.#held = false;
+    if (this.#phase === "closed") return;
+    try {
+      this.#decodeFrames(now);
     } catch (error) {
       this.#failWith(error);
     }
@@ -737,6 +851,7 @@ export class Session {
     if (to === "closed") {
       this.#plainData = false;
       this.#parts = [];
+      this.#held = false;
     }
   }
 
@@ -812,8 +927,16 @@ export class Session {
 
   #decodeFrames(now: number): void {
     const decoder = this.#decoder;
+    const canDeliver = this.#canDeliver;
     let parts = this.#parts;
     for (;;) {
+      if (
+        canDeliver !== undefined && parts.length === 0 &&
+        (this.#events.length > 0 || (this.#phase === "ready" && !canDeliver()))
+      ) {
+        this.#held = decoder.hasInput;
+        break;
+      }
       const result = decoder.next();
       if (result !== FRAME) {
         if (result === BROKEN) this.#fail("protocol", decoder.errorCode, decoder.error);

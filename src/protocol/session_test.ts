@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { VIEW_LIMIT } from "./_frame_decoder.ts";
 import { Session, type SessionEvent, type SessionOptions } from "./session.ts";
 import type { SocketType } from "./socket_type.ts";
 
@@ -325,13 +326,24 @@ Deno.test("Session reassembles frames split at every offset", () => {
   b.close();
 });
 
-Deno.test("Session hands out views of the received chunk for whole frames", () => {
+Deno.test("Session copies small frames out of the chunk and hands out views of large ones", () => {
   const s = readySession();
-  const chunk = join([frame(0, text("abc"))]);
+  const large = new Uint8Array(VIEW_LIMIT).fill(9);
+  const chunk = join([frame(0, text("abc")), frame(0, new Uint8Array(VIEW_LIMIT - 1))]);
   s.receive(chunk, 0);
+  assert.equal(s.retainsInput, false, "only copies were handed out");
+  for (const event of s.takeEvents()) {
+    assert.ok(event.type === "message");
+    assert.notEqual(event.frames[0].buffer, chunk.buffer);
+    assert.equal(event.frames[0].buffer.byteLength, event.frames[0].length);
+  }
+  const chunk2 = frame(0, large);
+  s.receive(chunk2, 0);
+  assert.equal(s.retainsInput, true);
   const [event] = s.takeEvents();
   assert.ok(event.type === "message");
-  assert.equal(event.frames[0].buffer, chunk.buffer);
+  assert.equal(event.frames[0].buffer, chunk2.buffer);
+  assert.deepEqual(event.frames[0], large);
 });
 
 Deno.test("Session never overwrites output it handed out", () => {
@@ -704,4 +716,111 @@ Deno.test("Session onMessage takes messages only while no other event waits, kee
   s.receive(join([frame(1, text("c")), frame(0, text("d")), frame(0, text("e"))]), 1);
   assert.deepEqual(delivered, ["c", "e"]);
   assert.deepEqual(s.takeEvents(), []);
+});
+
+// ---- flow control ------------------------------------------------------------------------
+
+Deno.test("Session with canDeliver stops at a message boundary and resume() continues", () => {
+  let room = 1;
+  const got: string[] = [];
+  const s = readySession({
+    canDeliver: () => room > 0,
+    onMessage: (frames) => {
+      room--;
+      got.push(frames.map((f) => new TextDecoder().decode(f)).join("+"));
+    },
+  });
+  s.receive(join([frame(1, text("a")), frame(0, text("b")), frame(0, text("c"))]), 0);
+  assert.deepEqual(got, ["a+b"], "the whole multipart message, then a stop");
+  assert.equal(s.paused, true);
+  assert.equal(s.retainsInput, true, "the kept bytes are the caller's chunk");
+  assert.throws(() => s.receive(frame(0, text("d")), 0), /paused/);
+  s.resume(0);
+  assert.deepEqual(got, ["a+b"], "still no room");
+  room = 5;
+  s.resume(0);
+  assert.deepEqual(got, ["a+b", "c"]);
+  assert.equal(s.paused, false);
+  assert.equal(s.retainsInput, false, "small frames are copies");
+  s.receive(frame(0, text("d")), 0);
+  assert.deepEqual(got, ["a+b", "c", "d"]);
+});
+
+Deno.test("Session with canDeliver stops while events wait, so messages never queue behind them", () => {
+  const got: string[] = [];
+  const s = new Session({
+    socketType: "XPUB",
+    now: 0,
+    canDeliver: () => true,
+    onMessage: (frames) => got.push(new TextDecoder().decode(frames[0])),
+  });
+  s.receive(
+    join([greeting(), ready("XSUB"), command("SUBSCRIBE", text("t")), frame(0, text("m"))]),
+    0,
+  );
+  assert.equal(s.paused, true);
+  assert.deepEqual(s.takeEvents().map((e) => e.type), ["ready"]);
+  s.resume(0);
+  assert.deepEqual(s.takeEvents().map((e) => e.type), ["subscribe"]);
+  assert.deepEqual(got, []);
+  s.resume(0);
+  assert.deepEqual(got, ["m"]);
+  assert.equal(s.paused, false);
+});
+
+Deno.test("A paused Session still runs its timers and closes cleanly", () => {
+  const s = readySession({ canDeliver: () => false, heartbeatInterval: 100 });
+  s.receive(join([frame(0, text("a")), command("PING", bytes(0, 0))]), 0);
+  assert.equal(s.paused, true);
+  assert.deepEqual(drain(s), new Uint8Array(0), "the PING waits with the kept bytes: no PONG");
+  s.tick(100);
+  assert.equal(drain(s)[2], 4, "our own PING still goes out");
+  s.tick(200);
+  assert.equal(errorOf(s).kind, "timeout");
+  assert.equal(s.paused, false, "a closed session keeps nothing");
+  s.resume(300);
+  assert.deepEqual(s.takeEvents(), []);
+});
+
+/** Runs `chunks` through a session paused by a random `schedule`, resuming until it is done. */
+function runPaused(
+  chunks: Uint8Array[],
+  schedule: boolean[],
+  viaCallback: boolean,
+): { events: SessionEvent[]; output: Uint8Array } {
+  const events: SessionEvent[] = [];
+  let turn = 0;
+  const s = new Session({
+    socketType: "XPUB",
+    now: 0,
+    canDeliver: () => schedule[turn++ % schedule.length],
+    onMessage: viaCallback ? (frames) => events.push({ type: "message", frames }) : undefined,
+  });
+  const out: Uint8Array[] = [];
+  for (const chunk of chunks) {
+    s.receive(chunk.slice(), 0);
+    for (;;) {
+      events.push(...s.takeEvents());
+      out.push(...s.takeOutput());
+      if (!s.paused) break;
+      s.resume(0);
+    }
+  }
+  return { events, output: join(out) };
+}
+
+Deno.test("Session paused and resumed anywhere yields the same events as one never paused", () => {
+  fc.assert(
+    fc.property(
+      streamArbitrary,
+      fc.array(fc.nat(), { maxLength: 20 }),
+      fc.array(fc.boolean(), { maxLength: 16 }).map((s) => [...s, true]),
+      fc.boolean(),
+      (stream, cuts, schedule, viaCallback) => {
+        const whole = run([stream]);
+        assert.deepEqual(runPaused(splitAt(stream, cuts), schedule, viaCallback), whole);
+      },
+    ),
+    { numRuns: 300 },
+  );
 });

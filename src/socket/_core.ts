@@ -144,11 +144,17 @@ function endError(end: PipeEnd, local: boolean): ZmqError {
   return new ZmqError("ECONNRESET", end.reason); // closed by the peer
 }
 
+function messageBytes(frames: Message): number {
+  let n = 0;
+  for (let i = 0; i < frames.length; i++) n += frames[i].length;
+  return n;
+}
+
 /** Shared socket machinery; internal. */
 export class SocketCore implements PipeOwner {
   readonly type: SocketType;
   readonly options: ResolvedOptions;
-  readonly inbox: FairQueue<Pipe, Message> = new FairQueue();
+  readonly inbox: FairQueue<Pipe, Message>;
   readonly events: EventHub = new EventHub();
   pattern!: Pattern;
   lastEndpoint: string | undefined;
@@ -167,6 +173,8 @@ export class SocketCore implements PipeOwner {
   constructor(type: SocketType, options: ResolvedOptions) {
     this.type = type;
     this.options = options;
+    // Messages are weighed only when a byte bound needs it.
+    this.inbox = new FairQueue(options.receiveHighWaterMarkBytes > 0 ? messageBytes : undefined);
   }
 
   /** Whether a `receive()` is waiting for a message. */

@@ -101,6 +101,8 @@ export class Pipe {
   #timerAt = Infinity;
   #end: ((end: PipeEnd) => void) | undefined;
   #drained: (() => void) | undefined;
+  // True while the session decodes: a nested checkInbound() leaves it to the running loop.
+  #decoding = false;
   #rx: Uint8Array = new Uint8Array(0);
   #rxUsed = 0;
   #rxSize = FIRST_READ;
@@ -184,14 +186,49 @@ export class Pipe {
     this.#outHead = 0;
   }
 
-  /** Pauses reading when the socket's queue for this peer is full; resumes otherwise. */
+  /**
+   * Whether this peer's queue in the socket has room for another message:
+   * under the receive high-water mark, and under the byte bound if one is set.
+   */
+  #canDeliver(): boolean {
+    const inbox = this.inbox;
+    if (inbox === undefined) return true; // not attached: messages are dropped
+    const o = this.owner.options;
+    return (o.receiveHighWaterMark === 0 || inbox.size < o.receiveHighWaterMark) &&
+      (o.receiveHighWaterMarkBytes === 0 || inbox.bytes < o.receiveHighWaterMarkBytes);
+  }
+
+  /**
+   * Whether a paused peer may be decoded again: its queue fell to the low
+   * water mark (half the high-water marks), so decoding resumes in batches,
+   * not one message per message taken. libzmq's pipe wakes its writer the
+   * same way (pipe.cpp compute_lwm: hwm/2, or hwm - 1024 above 2048).
+   */
+  #belowLowWater(): boolean {
+    const inbox = this.inbox;
+    if (inbox === undefined) return true;
+    const o = this.owner.options;
+    const hwm = o.receiveHighWaterMark;
+    const lwm = hwm > 2048 ? hwm - 1024 : (hwm + 1) >> 1;
+    return (hwm === 0 || inbox.size <= lwm) &&
+      (o.receiveHighWaterMarkBytes === 0 || inbox.bytes <= o.receiveHighWaterMarkBytes / 2);
+  }
+
+  /**
+   * Called when the application took a message from this peer: once the
+   * queue is down to its low water mark, decodes the bytes the session kept,
+   * then lets reading go on when none are left.
+   */
   checkInbound(): void {
-    const resume = this.#paused;
-    if (resume === undefined) return;
-    const hwm = this.owner.options.receiveHighWaterMark;
-    if (hwm !== 0 && (this.inbox?.size ?? 0) >= hwm) return;
+    const wake = this.#paused;
+    if (wake === undefined || this.#decoding || !this.#belowLowWater()) return;
+    const session = this.#session;
+    if (session !== undefined && session.paused) {
+      this.#decode(session, undefined);
+      if (session.paused || this.#paused !== wake) return;
+    }
     this.#paused = undefined;
-    resume();
+    wake();
   }
 
   /**
@@ -213,6 +250,7 @@ export class Pipe {
       heartbeatTimeout: o.heartbeatTimeout,
       heartbeatTimeToLive: o.heartbeatTimeToLive,
       onMessage: (frames) => this.owner.pipeMessage(this, frames),
+      canDeliver: () => this.#canDeliver(),
     });
     const done = new Promise<PipeEnd>((resolve) => (this.#end = resolve));
     this.#flush();
@@ -276,12 +314,15 @@ export class Pipe {
   async #readLoop(conn: Connection): Promise<void> {
     try {
       while (this.#conn === conn) {
-        if (this.parked !== undefined && this.#parkBudget <= 0) {
-          await new Promise<void>((resolve) => (this.#paused = resolve));
-          continue;
-        }
-        const hwm = this.owner.options.receiveHighWaterMark;
-        if (hwm !== 0 && this.inbox !== undefined && this.inbox.size >= hwm) {
+        // Nothing more is read while the peer's queue is full or the session
+        // keeps undecoded bytes: one peer holds at most its high-water mark
+        // of messages plus one read chunk (libzmq's engine stops reading the
+        // same way, stream_engine_base.cpp restart_input). A parked
+        // connection is read only up to its budget.
+        if (
+          (this.parked !== undefined && this.#parkBudget <= 0) ||
+          this.#session!.paused || !this.#canDeliver()
+        ) {
           await new Promise<void>((resolve) => (this.#paused = resolve));
           continue;
         }
@@ -298,13 +339,17 @@ export class Pipe {
           return;
         }
         if (n === view.length && this.#rxSize < CHUNK) this.#rxSize *= 2;
-        this.#rxUsed += n;
         if (this.parked !== undefined) this.#parkBudget -= n;
         const session = this.#session!;
-        session.receive(view.subarray(0, n), performance.now());
-        this.#handleEvents(session);
-        this.#flush();
-        this.#armTimer();
+        this.#decode(session, view.subarray(0, n));
+        // Small frames are copies: unless the session kept a view of the
+        // chunk, the next read may overwrite it.
+        if (this.#session === session && !session.retainsInput) {
+          if (this.#rx.length < this.#rxSize) this.#rx = new Uint8Array(this.#rxSize);
+          this.#rxUsed = 0;
+        } else {
+          this.#rxUsed += n;
+        }
       }
     } catch (e) {
       if (this.#conn === conn) {
@@ -312,6 +357,28 @@ export class Pipe {
         this.#finish({ reason: error.message, error });
       }
     }
+  }
+
+  /**
+   * Feeds `chunk` (or, without one, resumes a paused session) and handles
+   * what comes out, resuming while the session pauses only to let its
+   * events be handled.
+   */
+  #decode(session: Session, chunk: Uint8Array | undefined): void {
+    this.#decoding = true;
+    try {
+      if (chunk !== undefined) session.receive(chunk, performance.now());
+      else session.resume(performance.now());
+      this.#handleEvents(session);
+      while (this.#session === session && session.paused && this.#canDeliver()) {
+        session.resume(performance.now());
+        this.#handleEvents(session);
+      }
+    } finally {
+      this.#decoding = false;
+    }
+    this.#flush();
+    this.#armTimer();
   }
 
   #handleEvents(session: Session): void {

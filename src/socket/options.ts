@@ -18,6 +18,14 @@ export interface SocketOptions {
   sendHighWaterMark?: number;
   /** ZMQ_RCVHWM: messages queued per peer before reading from it pauses. Default 1000; 0 means no limit. */
   receiveHighWaterMark?: number;
+  /**
+   * Bytes of received messages queued per peer before reading from it
+   * pauses, counting frame bodies; a Monocoque extension with no libzmq
+   * equivalent, for applications that must bound memory whatever the
+   * message sizes. Reading resumes once the application took enough; the
+   * message that crosses the bound is still queued. Default 0 (no byte bound).
+   */
+  receiveHighWaterMarkBytes?: number;
   /** ZMQ_SNDTIMEO: ms a blocked send waits before `EAGAIN`. Default -1 (wait forever); 0 fails at once. */
   sendTimeout?: number;
   /** ZMQ_RCVTIMEO: ms a receive waits before `EAGAIN`. Default -1 (wait forever); 0 fails at once. */
@@ -108,6 +116,7 @@ export interface ResolvedOptions {
   routingId: Uint8Array | undefined;
   sendHighWaterMark: number;
   receiveHighWaterMark: number;
+  receiveHighWaterMarkBytes: number;
   sendTimeout: number;
   receiveTimeout: number;
   linger: number;
@@ -183,6 +192,7 @@ export function resolveOptions(options: SocketOptions | undefined): ResolvedOpti
     routingId: routingIdBytes(options.routingId, "Option routingId"),
     sendHighWaterMark: integer(o, "sendHighWaterMark", 1000, 0),
     receiveHighWaterMark: integer(o, "receiveHighWaterMark", 1000, 0),
+    receiveHighWaterMarkBytes: integer(o, "receiveHighWaterMarkBytes", 0, 0),
     sendTimeout: integer(o, "sendTimeout", -1, -1),
     receiveTimeout: integer(o, "receiveTimeout", -1, -1),
     linger: integer(o, "linger", -1, -1),

@@ -4,7 +4,9 @@
  * lost on the way, and a small receive high-water mark bounds buffering
  * without failing the sender. Kernel socket buffers absorb a lot over tcp and
  * ipc, so those runs use 1 MiB messages; inproc has no kernel buffer, and
- * libzmq bounds an inproc pipe by the sum of both high-water marks.
+ * libzmq bounds an inproc pipe by the sum of both high-water marks. The
+ * receive bounds are checked on the socket's per-peer queues: a read may bring
+ * thousands of messages, and only as many as the bounds allow are decoded.
  *
  * @module
  */
@@ -12,6 +14,7 @@
 import assert from "node:assert/strict";
 import { ZmqError } from "../../mod.ts";
 import { PullSocket, PushSocket } from "../../mod.ts";
+import { coreOf } from "../../src/socket/_core.ts";
 import type { TransportName } from "./_helpers.ts";
 import { bindAny, eachTransport, handshakes, recv, send, WAIT, withTimeout } from "./_helpers.ts";
 
@@ -126,3 +129,67 @@ eachTransport(
     for (let i = 0; i < 2000; i++) assert.equal(indexOf((await recv(pull))[0]), i);
   },
 );
+
+/** The per-peer queues of a socket's inbox (internal), for asserting the receive bounds. */
+function inboxes(socket: PullSocket): { size: number; bytes: number }[] {
+  return [...coreOf(socket).pipes].flatMap((p) => (p.inbox === undefined ? [] : [p.inbox]));
+}
+
+/** Polls until `ready()` holds; fails after `ms`. */
+async function until(ready: () => boolean, what: string, ms = WAIT): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!ready()) {
+    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+eachTransport(
+  "PullSocket queues at most receiveHighWaterMark messages from a peer, however many one read brings",
+  async (t) => {
+    await using pull = new PullSocket({ receiveHighWaterMark: 10 });
+    const ep = await bindAny(pull, t);
+    await using push = new PushSocket({ sendHighWaterMark: 0 });
+    push.connect(ep);
+    // 3000 one-byte messages arrive in reads of thousands of messages each.
+    for (let i = 0; i < 3000; i++) await send(push, Uint8Array.of(i & 0xff));
+    await until(() => inboxes(pull).some((q) => q.size >= 10), "a full queue");
+    assert.deepEqual(inboxes(pull).map((q) => q.size), [10]);
+    for (let i = 0; i < 3000; i++) {
+      const [frame] = await recv(pull);
+      assert.equal(frame[0], i & 0xff);
+      assert.ok(inboxes(pull).every((q) => q.size <= 10));
+    }
+  },
+);
+
+eachTransport(
+  "PullSocket with receiveHighWaterMarkBytes pauses a peer once its queued bytes reach the bound",
+  async (t) => {
+    await using pull = new PullSocket({
+      receiveHighWaterMark: 0,
+      receiveHighWaterMarkBytes: 8 * 1024,
+    });
+    const ep = await bindAny(pull, t);
+    await using push = new PushSocket({ sendHighWaterMark: 0 });
+    push.connect(ep);
+    for (let i = 0; i < 200; i++) await send(push, [index(i), new Uint8Array(1020)]);
+    await until(() => inboxes(pull).some((q) => q.bytes >= 8 * 1024), "the byte bound");
+    // The message that crosses the bound is queued; nothing after it.
+    assert.deepEqual(inboxes(pull).map((q) => q.bytes), [8 * 1024]);
+    for (let i = 0; i < 200; i++) {
+      const [id] = await recv(pull);
+      assert.equal(indexOf(id), i);
+      assert.ok(inboxes(pull).every((q) => q.bytes <= 8 * 1024));
+    }
+  },
+);
+
+Deno.test("receiveHighWaterMarkBytes is validated like the other numeric options", () => {
+  assert.throws(() => new PullSocket({ receiveHighWaterMarkBytes: -1 }), RangeError);
+  assert.throws(() => new PullSocket({ receiveHighWaterMarkBytes: 1.5 }), TypeError);
+  assert.throws(
+    () => new PullSocket({ receiveHighWaterMarkBytes: "1" as unknown as number }),
+    TypeError,
+  );
+});

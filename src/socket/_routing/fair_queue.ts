@@ -2,7 +2,8 @@
  * Fair queuing of incoming messages, the policy of PULL, DEALER, ROUTER,
  * REP, SUB (RFC 28, 29, 30): each peer has its own FIFO and the reader takes
  * one message from each non-empty peer in turn, so a flooding peer cannot
- * starve the others.
+ * starve the others. Each FIFO counts its items and, with a weigh function,
+ * their bytes, for the receive high-water marks.
  *
  * @module
  */
@@ -13,6 +14,7 @@ export class FairQueueSource<K, T> {
   readonly key: K;
   #items: T[] = [];
   #head = 0;
+  #bytes = 0;
   #queue: FairQueue<K, T>;
   /** Whether this source sits in the queue's ring of non-empty sources. */
   active = false;
@@ -29,9 +31,15 @@ export class FairQueueSource<K, T> {
     return this.#items.length - this.#head;
   }
 
+  /** Bytes of the waiting items, by the queue's weigh function (0 without one). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   /** Appends an item. */
   push(item: T): void {
     this.#items.push(item);
+    this.#bytes += this.#queue.weigh(item);
     if (!this.active && !this.removed) this.#queue._activate(this);
   }
 
@@ -39,6 +47,7 @@ export class FairQueueSource<K, T> {
   replace(item: T): void {
     this.#items = [item];
     this.#head = 0;
+    this.#bytes = this.#queue.weigh(item);
     if (!this.active && !this.removed) this.#queue._activate(this);
   }
 
@@ -48,6 +57,7 @@ export class FairQueueSource<K, T> {
     const item = this.#items[this.#head];
     (this.#items as (T | undefined)[])[this.#head] = undefined;
     this.#head++;
+    this.#bytes -= this.#queue.weigh(item);
     if (this.#head === this.#items.length) {
       this.#items.length = 0;
       this.#head = 0;
@@ -62,6 +72,14 @@ export class FairQueueSource<K, T> {
 /** Round-robin over per-source FIFOs. */
 export class FairQueue<K, T> {
   #ring: FairQueueSource<K, T>[] = [];
+  /** The size of an item in bytes, for {@linkcode FairQueueSource.bytes}. */
+  readonly weigh: (item: T) => number;
+
+  /** @param weigh The size of an item in bytes; by default every item weighs 0. */
+  constructor(weigh: (item: T) => number = () => 0) {
+    this.weigh = weigh;
+  }
+
   /** The key of the source the last {@linkcode shift} took from. */
   lastKey: K | undefined;
 

@@ -51,3 +51,20 @@ Deno.test("FairQueueSource.replace conflates to the newest item", () => {
   assert.equal(a.size, 1);
   assert.equal(q.shift(), 3);
 });
+
+Deno.test("FairQueueSource counts the bytes of its items with the queue's weigh function", () => {
+  const q = new FairQueue<string, Uint8Array>((item) => item.length);
+  const a = q.add("a");
+  a.push(new Uint8Array(3));
+  a.push(new Uint8Array(5));
+  assert.equal(a.bytes, 8);
+  q.shift();
+  assert.equal(a.bytes, 5);
+  a.replace(new Uint8Array(2));
+  assert.equal(a.bytes, 2);
+  q.remove(a, false);
+  assert.equal(a.bytes, 0);
+  const unweighed = new FairQueue<string, Uint8Array>().add("b");
+  unweighed.push(new Uint8Array(4));
+  assert.equal(unweighed.bytes, 0);
+});

@@ -19,7 +19,7 @@ import { EventHub } from "./events.ts";
 import type { HandshakeFailure } from "./events.ts";
 import type { Message } from "./_message.ts";
 import { Pipe } from "./_pipe.ts";
-import type { PipeOwner } from "./_pipe.ts";
+import type { PipeEnd, PipeOwner } from "./_pipe.ts";
 import { FairQueue } from "./_routing/fair_queue.ts";
 import { reconnectDelay } from "./_routing/backoff.ts";
 import type { ConnectOptions, ResolvedOptions } from "./options.ts";
@@ -134,6 +134,8 @@ export class SocketCore implements PipeOwner {
   #receivers: Waiter<Message>[] = [];
   #loops = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
+  /** Pipes whose connection has neither completed nor failed its handshake yet. */
+  #handshaking = new Set<Pipe>();
 
   constructor(type: SocketType, options: ResolvedOptions) {
     this.type = type;
@@ -221,7 +223,9 @@ export class SocketCore implements PipeOwner {
       const pipe = new Pipe(this, bound.endpoint);
       this.#pipes.add(pipe);
       bound.pipes.add(pipe);
+      this.#handshaking.add(pipe);
       const run = pipe.run(conn, performance.now()).then((end) => {
+        this.#connectionEnded(pipe, end);
         bound.pipes.delete(pipe);
         this.#pipes.delete(pipe);
         this.#detach(pipe);
@@ -310,7 +314,9 @@ export class SocketCore implements PipeOwner {
       }
       attempt = 0;
       this.events.emit({ type: "connected", endpoint: rec.endpoint });
+      this.#handshaking.add(pipe);
       const end = await pipe.run(conn, performance.now());
+      this.#connectionEnded(pipe, end);
       // Pipes attached before the handshake keep their place (and queued
       // messages) across reconnects; the others join again on the next handshake.
       if (!this.pattern.attachEarly || o.immediate) this.#detach(pipe);
@@ -376,11 +382,18 @@ export class SocketCore implements PipeOwner {
   pipeReady(pipe: Pipe): boolean {
     if (this.closed) return false;
     if (!pipe.attached && !this.#attach(pipe)) return false;
+    this.#handshaking.delete(pipe);
     const peer = pipe.peer!;
+    const userId = peer.properties.get("User-Id");
     this.events.emit({
       type: "handshakeSucceeded",
       endpoint: pipe.endpoint,
-      peer: { socketType: peer.socketType, routingId: peer.routingId },
+      peer: {
+        socketType: peer.socketType,
+        routingId: peer.routingId,
+        userId: userId === undefined ? undefined : new TextDecoder().decode(userId),
+        properties: peer.properties,
+      },
     });
     this.pattern.ready?.(pipe);
     this.#pumpSenders();
@@ -404,12 +417,37 @@ export class SocketCore implements PipeOwner {
   }
 
   pipeHandshakeFailed(pipe: Pipe, ev: Extract<SessionEvent, { type: "error" }>): void {
+    this.#handshaking.delete(pipe);
     this.events.emit({
       type: "handshakeFailed",
       endpoint: pipe.endpoint,
       kind: failureKind(ev),
       reason: ev.reason,
       error: new ZmqError(ev.code, ev.reason),
+    });
+  }
+
+  /**
+   * A connection lost before its handshake ended is a failed handshake too:
+   * libzmq's monitor reports HANDSHAKE_FAILED_* there (a CURVE server closes
+   * without an ERROR command on a wrong server key or a 300 ZAP reply, so the
+   * client only sees the connection go). Closes we made ourselves are not.
+   */
+  #connectionEnded(pipe: Pipe, end: PipeEnd): void {
+    pipe.cancelAuthentication?.();
+    pipe.cancelAuthentication = undefined;
+    if (!this.#handshaking.delete(pipe) || this.closed || end.reason === "Endpoint unbound") return;
+    if (end.reason === "Endpoint disconnected") return;
+    const mechanism = this.options.security.mechanism;
+    const secured = mechanism !== "NULL";
+    const reason = `Connection lost during the ${mechanism} handshake: ${end.reason}` +
+      (secured ? " (the peer may have refused our credentials or key)" : "");
+    this.events.emit({
+      type: "handshakeFailed",
+      endpoint: pipe.endpoint,
+      kind: secured ? "authentication" : "other",
+      reason,
+      error: new ZmqError("ECONNRESET", reason, end.error ? { cause: end.error } : undefined),
     });
   }
 

@@ -22,6 +22,7 @@ import type { FairQueueSource } from "./_routing/fair_queue.ts";
 import type { SubscriptionTable } from "./_routing/subscription_table.ts";
 import type { Message } from "./_message.ts";
 import type { ResolvedOptions } from "./options.ts";
+import { authenticate, createMechanism } from "./_security.ts";
 
 /** What a pipe reports to the socket that owns it. */
 export interface PipeOwner {
@@ -77,6 +78,8 @@ export class Pipe {
   routingId: Uint8Array | undefined;
   /** The handshake's result, while connected. */
   peer: PeerInfo | undefined;
+  /** Abandons a ZAP request in flight; the owner calls it when the connection ends. */
+  cancelAuthentication: (() => void) | undefined;
 
   #out: Message[] = [];
   #outHead = 0;
@@ -171,6 +174,7 @@ export class Pipe {
     this.#session = new Session({
       socketType: this.owner.type,
       now,
+      mechanism: createMechanism(o.security),
       routingId: o.routingId,
       maxMessageSize: o.maxMessageSize,
       handshakeInterval: o.handshakeInterval,
@@ -296,6 +300,20 @@ export class Pipe {
             return;
           }
           break;
+        case "authenticate": {
+          // The ZAP handler answers later; other connections go on meanwhile.
+          const zap = authenticate(this.owner.options, ev.request, this.#conn!.remoteEndpoint);
+          this.cancelAuthentication = zap.cancel;
+          zap.reply.then((reply) => {
+            if (this.cancelAuthentication === zap.cancel) this.cancelAuthentication = undefined;
+            if (this.#session !== session) return;
+            session.authenticated(reply, performance.now());
+            this.#handleEvents(session);
+            this.#flush();
+            this.#armTimer();
+          });
+          break;
+        }
         case "error": {
           // Write what the session queued (an ERROR command) before closing.
           const out = this.#writing ? [] : session.takeOutput();

@@ -399,7 +399,7 @@ Deno.test("PUB/SUB over CURVE with libzmq, both roles", async (t) => {
 });
 
 /** Relays one TCP connection to `target`, recording each direction's bytes. */
-async function relay(target: number) {
+function relay(target: number) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   const recorded = { up: [] as Uint8Array[], down: [] as Uint8Array[] };
@@ -464,7 +464,7 @@ Deno.test("nothing readable crosses the wire after the greeting of a CURVE conne
       bind: "tcp://127.0.0.1:0",
       options: peerOptions,
     });
-    const proxy = await relay(Number(rep.endpoint.split(":").pop()));
+    const proxy = relay(Number(rep.endpoint.split(":").pop()));
     await using client = new DealerSocket({
       ...BOUNDED,
       ...options,

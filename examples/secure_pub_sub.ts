@@ -55,7 +55,7 @@ function subscriber(keys: { publicKey: string; secretKey: string }): SubSocket {
 }
 
 await using good = subscriber(trusted);
-await using bad = subscriber(stranger);
+await using _stranger = subscriber(stranger); // refused: closed at the end all the same
 
 // Wait for one accepted and one refused handshake.
 let accepted: Extract<SocketEvent, { type: "handshakeSucceeded" }> | undefined;

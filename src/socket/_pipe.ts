@@ -311,7 +311,7 @@ export class Pipe {
             this.#handleEvents(session);
             this.#flush();
             this.#armTimer();
-          });
+          }).catch((e) => this.drop(String(e?.message ?? e), e));
           break;
         }
         case "error": {

@@ -86,7 +86,11 @@ export interface SocketOptions {
    * socket a CURVE client (it also needs `curveSecretKey`). Default: none.
    */
   curveServerKey?: string | Uint8Array;
-  /** ZMQ_ZAP_DOMAIN: the domain sent in ZAP requests, at most 255 characters. Default empty. */
+  /**
+   * ZMQ_ZAP_DOMAIN: the domain sent in ZAP requests, at most 255 characters.
+   * With NULL, setting it makes the socket ask the ZAP handler (if one is
+   * bound) about each peer, as libzmq does. Default empty.
+   */
   zapDomain?: string;
 }
 

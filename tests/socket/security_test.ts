@@ -344,3 +344,23 @@ Deno.test("a DEALER and ROUTER talk over CURVE with an Authenticator, multipart 
   const [back] = await withTimeout(dealer.receive(), WAIT, "dealer receive");
   assert.deepEqual(back, big);
 });
+
+Deno.test("NULL with a zapDomain asks the ZAP handler, as libzmq does", async () => {
+  // No handler: NULL goes on (ZMQ_ZAP_ENFORCE_DOMAIN is off by default).
+  const open = await roundTrip("tcp", { zapDomain: "lan" }, {});
+  assert.equal(open.peer.userId, undefined);
+  await using auth = new Authenticator({
+    handler: (request) => ({ userId: `${request.mechanism}@${request.domain}` }),
+  });
+  await auth.start();
+  const judged = await roundTrip("tcp", { zapDomain: "lan" }, {});
+  assert.equal(judged.peer.userId, "NULL@lan");
+  auth.deny("127.0.0.1");
+  const { server: s, client: c } = await refused({ zapDomain: "lan" }, {});
+  assert.equal(s.kind, "authentication");
+  assert.match(s.reason, /Address is denied/);
+  assert.match(c.reason, /ERROR command: 400/);
+  // Without a zapDomain NULL never asks, as in libzmq.
+  const unasked = await roundTrip("inproc", {}, {});
+  assert.equal(unasked.peer.userId, undefined);
+});

@@ -23,7 +23,7 @@ import {
   type SocketOptions,
   SubSocket,
 } from "../../mod.ts";
-import { Peer } from "../_util/peer.ts";
+import { Peer, type PeerOptionValue, type PeerStartOptions } from "../_util/peer.ts";
 import { withTimeout } from "../_util/timeout.ts";
 import {
   b,
@@ -50,6 +50,25 @@ async function libzmqKeyPair(): Promise<CurveKeyPair> {
   assert.ok(out.success, new TextDecoder().decode(out.stderr));
   const [publicKey, secretKey] = new TextDecoder().decode(out.stdout).trim().split("\n");
   return { publicKey, secretKey };
+}
+
+/**
+ * Starts a pyzmq peer. Z85 keys may begin with "-", which argparse would take for a flag, so
+ * such values travel as `--flag=value`.
+ */
+function startPeer(options: PeerStartOptions): Promise<Peer> {
+  const rest: Record<string, PeerOptionValue> = {};
+  const args: string[] = [];
+  for (const [key, value] of Object.entries(options.options ?? {})) {
+    const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const values = Array.isArray(value) ? value : [value];
+    if (values.some((v) => typeof v === "string" && v.startsWith("-"))) {
+      for (const v of values) args.push(`${flag}=${v}`);
+    } else {
+      rest[key] = value;
+    }
+  }
+  return Peer.start({ ...options, options: rest, args: [...(options.args ?? []), ...args] });
 }
 
 /** Resolves with the first event of `type`; start it before the action that causes it. */
@@ -96,7 +115,7 @@ const ourClient = curveKeyPair();
 Deno.test("PLAIN with libzmq: accepted and refused, both as client and as server", async (t) => {
   await using scratch = await Scratch.create();
   await t.step("a libzmq PLAIN server with a zmq.auth handler accepts our user", async () => {
-    await using rep = await Peer.start({
+    await using rep = await startPeer({
       type: "REP",
       bind: "tcp://127.0.0.1:0",
       options: { plainUsers: "admin:secret" },
@@ -129,7 +148,7 @@ Deno.test("PLAIN with libzmq: accepted and refused, both as client and as server
     await using rep = new RepSocket({ ...BOUNDED, plainServer: true });
     await rep.bind(scratch.endpoint("ipc"));
     const accepted = nextEvent(rep, "handshakeSucceeded");
-    await using req = await Peer.start({
+    await using req = await startPeer({
       type: "REQ",
       connect: rep.lastEndpoint!,
       options: { plainUsername: "admin", plainPassword: "secret" },
@@ -138,7 +157,7 @@ Deno.test("PLAIN with libzmq: accepted and refused, both as client and as server
     assert.equal((await accepted).peer.userId, "admin");
 
     const failed = nextEvent(rep, "handshakeFailed");
-    await using bad = await Peer.start({
+    await using bad = await startPeer({
       type: "REQ",
       connect: rep.lastEndpoint!,
       options: { plainUsername: "admin", plainPassword: "guess", monitor: true },
@@ -159,7 +178,7 @@ Deno.test("PLAIN with libzmq: accepted and refused, both as client and as server
       await using rep = new RepSocket({ ...BOUNDED, plainServer: true });
       const failed = nextEvent(rep, "handshakeFailed");
       // libzmq binds, our server connects: the roles of PLAIN do not follow the bind side.
-      await using req = await Peer.start({
+      await using req = await startPeer({
         type: "REQ",
         bind: "tcp://127.0.0.1:0",
         options: { plainUsername: "admin", plainPassword: "secret" },
@@ -179,7 +198,7 @@ Deno.test("CURVE with libzmq: keys from both sides, REQ/REP over tcp and ipc", a
     await t.step(
       `a libzmq CURVE server (zmq.curve_keypair) and our client, ${transport}`,
       async () => {
-        await using rep = await Peer.start({
+        await using rep = await startPeer({
           type: "REP",
           bind: scratch.endpoint(transport),
           options: { curveServer: true, curveSecretkey: theirs.secretKey },
@@ -203,7 +222,7 @@ Deno.test("CURVE with libzmq: keys from both sides, REQ/REP over tcp and ipc", a
         curveSecretKey: ours.secretKey,
       });
       await rep.bind(scratch.endpoint(transport));
-      await using req = await Peer.start({
+      await using req = await startPeer({
         type: "REQ",
         connect: rep.lastEndpoint!,
         options: {
@@ -219,7 +238,7 @@ Deno.test("CURVE with libzmq: keys from both sides, REQ/REP over tcp and ipc", a
   await t.step(
     "our client with a wrong server key: libzmq closes, we report handshakeFailed",
     async () => {
-      await using rep = await Peer.start({
+      await using rep = await startPeer({
         type: "REP",
         bind: "tcp://127.0.0.1:0",
         options: { curveServer: true, curveSecretkey: theirs.secretKey, monitor: true },
@@ -243,7 +262,7 @@ Deno.test("CURVE with libzmq: keys from both sides, REQ/REP over tcp and ipc", a
 Deno.test("CURVE with ZAP: zmq.auth judging our clients, our Authenticator judging theirs", async (t) => {
   const theirClient = await libzmqKeyPair();
   await t.step("a libzmq ThreadAuthenticator allows our key and denies another", async () => {
-    await using rep = await Peer.start({
+    await using rep = await startPeer({
       type: "REP",
       bind: "tcp://127.0.0.1:0",
       options: {
@@ -275,7 +294,7 @@ Deno.test("CURVE with ZAP: zmq.auth judging our clients, our Authenticator judgi
   });
 
   await t.step("a libzmq ThreadAuthenticator denying our address refuses our client", async () => {
-    await using rep = await Peer.start({
+    await using rep = await startPeer({
       type: "REP",
       bind: "tcp://127.0.0.1:0",
       options: {
@@ -310,7 +329,7 @@ Deno.test("CURVE with ZAP: zmq.auth judging our clients, our Authenticator judgi
       });
       await router.bind("tcp://127.0.0.1:0");
       const accepted = nextEvent(router, "handshakeSucceeded");
-      await using dealer = await Peer.start({
+      await using dealer = await startPeer({
         type: "DEALER",
         connect: router.lastEndpoint!,
         options: {
@@ -334,7 +353,7 @@ Deno.test("CURVE with ZAP: zmq.auth judging our clients, our Authenticator judgi
 
       const stranger = await libzmqKeyPair();
       const failed = nextEvent(router, "handshakeFailed");
-      await using refused = await Peer.start({
+      await using refused = await startPeer({
         type: "DEALER",
         connect: router.lastEndpoint!,
         options: {
@@ -360,7 +379,7 @@ Deno.test("PUB/SUB over CURVE with libzmq, both roles", async (t) => {
     });
     await pub.bind("tcp://127.0.0.1:0");
     const theirClient = await libzmqKeyPair();
-    await using sub = await Peer.start({
+    await using sub = await startPeer({
       type: "SUB",
       connect: pub.lastEndpoint!,
       options: {
@@ -380,7 +399,7 @@ Deno.test("PUB/SUB over CURVE with libzmq, both roles", async (t) => {
 
   await t.step("a libzmq PUB (CURVE server) to our SUB", async () => {
     const theirs = await libzmqKeyPair();
-    await using pub = await Peer.start({
+    await using pub = await startPeer({
       type: "PUB",
       bind: "tcp://127.0.0.1:0",
       options: { curveServer: true, curveSecretkey: theirs.secretKey },
@@ -459,7 +478,7 @@ Deno.test("nothing readable crosses the wire after the greeting of a CURVE conne
     "DEALER",
   ];
   const run = async (options: SocketOptions, peerOptions: Record<string, string | boolean>) => {
-    await using rep = await Peer.start({
+    await using rep = await startPeer({
       type: "ROUTER",
       bind: "tcp://127.0.0.1:0",
       options: peerOptions,

@@ -65,3 +65,9 @@ export { XSubSocket } from "./src/socket/xsub.ts";
 export { PushSocket } from "./src/socket/push.ts";
 export { PullSocket } from "./src/socket/pull.ts";
 export { PairSocket } from "./src/socket/pair.ts";
+export {
+  type AuthenticationRequest,
+  type AuthenticationResult,
+  Authenticator,
+  type AuthenticatorOptions,
+} from "./src/socket/authenticator.ts";

@@ -1016,6 +1016,13 @@ export class Session {
     if ((flags & FLAG_COMMAND) === 0) {
       throw new ProtocolViolation("Message frame received before the handshake completed");
     }
+    // libzmq's PLAIN (plain_common.hpp, 4.3.4 to this day) writes its ERROR
+    // prefix as the C string "\x05ERROR", whose hex escape swallows the E: on
+    // the wire it is 0x5E "RROR" then the reason. Read it as the ERROR it means.
+    if (body.length >= 6 && body[0] === 0x5e && latin1(body.subarray(1, 5)) === "RROR") {
+      this.#remoteError(body.subarray(5));
+      return;
+    }
     const length = this.#commandNameLength(flags, body);
     const name = latin1(body.subarray(1, 1 + length));
     const data = body.subarray(1 + length);

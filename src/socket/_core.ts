@@ -169,6 +169,8 @@ export class SocketCore implements PipeOwner {
   #closing: Promise<void> | undefined;
   /** Conflict events of the handshake being handled, emitted after its handshakeSucceeded. */
   #conflicts: SocketEvent[] = [];
+  /** Pipes whose connection has neither completed nor failed its handshake yet. */
+  #handshaking = new Set<Pipe>();
 
   constructor(type: SocketType, options: ResolvedOptions) {
     this.type = type;
@@ -258,7 +260,9 @@ export class SocketCore implements PipeOwner {
       const pipe = new Pipe(this, bound.endpoint);
       this.#pipes.add(pipe);
       bound.pipes.add(pipe);
+      this.#handshaking.add(pipe);
       const run = pipe.run(conn, performance.now()).then((end) => {
+        this.#connectionEnded(pipe, end);
         bound.pipes.delete(pipe);
         this.#pipes.delete(pipe);
         this.#detach(pipe);
@@ -349,7 +353,9 @@ export class SocketCore implements PipeOwner {
       }
       attempt = 0;
       this.events.emit({ type: "connected", endpoint: rec.endpoint });
+      this.#handshaking.add(pipe);
       const end = await pipe.run(conn, performance.now());
+      this.#connectionEnded(pipe, end);
       // Pipes attached before the handshake keep their place (and queued
       // messages) across reconnects; the others join again on the next handshake.
       if (!this.pattern.attachEarly || o.immediate) this.#detach(pipe);
@@ -415,6 +421,8 @@ export class SocketCore implements PipeOwner {
 
   pipeReady(pipe: Pipe): boolean {
     if (this.closed) return false;
+    // The handshake is over either way: a refused peer did not lose its connection mid-handshake.
+    this.#handshaking.delete(pipe);
     const joined = pipe.attached || this.#attach(pipe);
     // A refused pipe the pattern parked keeps its connection (see Pipe.park).
     if (!joined && pipe.parked === undefined) {
@@ -422,10 +430,16 @@ export class SocketCore implements PipeOwner {
       return false;
     }
     const peer = pipe.peer!;
+    const userId = peer.properties.get("User-Id");
     this.events.emit({
       type: "handshakeSucceeded",
       endpoint: pipe.endpoint,
-      peer: { socketType: peer.socketType, routingId: peer.routingId },
+      peer: {
+        socketType: peer.socketType,
+        routingId: peer.routingId,
+        userId: userId === undefined ? undefined : new TextDecoder().decode(userId),
+        properties: peer.properties,
+      },
     });
     for (const event of this.#conflicts.splice(0)) this.events.emit(event);
     if (!joined) return true;
@@ -468,6 +482,7 @@ export class SocketCore implements PipeOwner {
   }
 
   pipeHandshakeFailed(pipe: Pipe, ev: Extract<SessionEvent, { type: "error" }>): void {
+    this.#handshaking.delete(pipe);
     this.events.emit({
       type: "handshakeFailed",
       endpoint: pipe.endpoint,
@@ -475,6 +490,31 @@ export class SocketCore implements PipeOwner {
       kind: failureKind(ev),
       reason: ev.reason,
       error: new ZmqError(ev.code, ev.reason),
+    });
+  }
+
+  /**
+   * A connection lost before its handshake ended is a failed handshake too:
+   * libzmq's monitor reports HANDSHAKE_FAILED_* there (a CURVE server closes
+   * without an ERROR command on a wrong server key or a 300 ZAP reply, so the
+   * client only sees the connection go). Closes we made ourselves are not.
+   */
+  #connectionEnded(pipe: Pipe, end: PipeEnd): void {
+    pipe.cancelAuthentication?.();
+    pipe.cancelAuthentication = undefined;
+    if (!this.#handshaking.delete(pipe) || this.closed || end.reason === "Endpoint unbound") return;
+    if (end.reason === "Endpoint disconnected") return;
+    const mechanism = this.options.security.mechanism;
+    const secured = mechanism !== "NULL";
+    const reason = `Connection lost during the ${mechanism} handshake: ${end.reason}` +
+      (secured ? " (the peer may have refused our credentials or key)" : "");
+    this.events.emit({
+      type: "handshakeFailed",
+      endpoint: pipe.endpoint,
+      remote: pipe.remote,
+      kind: secured ? "authentication" : "other",
+      reason,
+      error: new ZmqError("ECONNRESET", reason, end.error ? { cause: end.error } : undefined),
     });
   }
 

@@ -24,6 +24,7 @@ import type { SubscriptionTable } from "./_routing/subscription_table.ts";
 import type { Message } from "./_message.ts";
 import type { RoutingIdConflict } from "./events.ts";
 import type { ResolvedOptions } from "./options.ts";
+import { authenticate, createMechanism } from "./_security.ts";
 
 /** What a pipe reports to the socket that owns it. */
 export interface PipeOwner {
@@ -88,6 +89,8 @@ export class Pipe {
   peer: PeerInfo | undefined;
   /** Why a ROUTER keeps this connection open but unused; `undefined` while in use. */
   parked: RoutingIdConflict | undefined;
+  /** Abandons a ZAP request in flight; the owner calls it when the connection ends. */
+  cancelAuthentication: (() => void) | undefined;
 
   #out: Message[] = [];
   #outHead = 0;
@@ -243,6 +246,7 @@ export class Pipe {
     this.#session = new Session({
       socketType: this.owner.type,
       now,
+      mechanism: createMechanism(o.security),
       routingId: o.routingId,
       maxMessageSize: o.maxMessageSize,
       handshakeInterval: o.handshakeInterval,
@@ -403,6 +407,21 @@ export class Pipe {
             return;
           }
           break;
+        case "authenticate": {
+          // The ZAP handler answers later; other connections go on meanwhile.
+          const zap = authenticate(this.owner.options, ev.request, this.#conn!.remoteEndpoint);
+          this.cancelAuthentication = zap.cancel;
+          zap.reply.then((reply) => {
+            if (this.cancelAuthentication === zap.cancel) this.cancelAuthentication = undefined;
+            if (this.#session !== session) return;
+            session.authenticated(reply, performance.now());
+            // Through #decode: it handles the events, flushes, re-arms the
+            // timer and continues any input the session held meanwhile.
+            this.#decode(session, undefined);
+            this.checkInbound();
+          }).catch((e) => this.drop(String(e?.message ?? e), e));
+          break;
+        }
         case "error": {
           // Write what the session queued (an ERROR command) before closing.
           const out = this.#writing ? [] : session.takeOutput();

@@ -33,7 +33,21 @@ export type SocketEvent =
   | {
     type: "handshakeSucceeded";
     endpoint: string;
-    peer: { socketType: SocketType; routingId: Uint8Array | undefined };
+    peer: {
+      socketType: SocketType;
+      routingId: Uint8Array | undefined;
+      /**
+       * The User-Id a ZAP handler gave the peer (libzmq `zmq_msg_gets(msg,
+       * "User-Id")`); `undefined` when no handler judged it.
+       */
+      userId?: string;
+      /**
+       * Every property of the peer: its READY/INITIATE metadata (Socket-Type,
+       * Identity, ...) and, taking precedence, the ZAP handler's User-Id and
+       * metadata (as libzmq's `zmq_msg_gets` sees them).
+       */
+      properties?: ReadonlyMap<string, Uint8Array>;
+    };
   }
   | {
     type: "handshakeFailed";

@@ -6,6 +6,8 @@
  */
 
 import type { Transport } from "../transport/types.ts";
+import { publicKeyOf } from "../protocol/_curve_crypto.ts";
+import { toCurveKey } from "../protocol/curve_keys.ts";
 
 /** Options every socket type accepts. */
 export interface SocketOptions {
@@ -61,6 +63,43 @@ export interface SocketOptions {
    * built-in sockets, e.g. the io_uring transport from `@monocoque/zmtp/native`.
    */
   transport?: Transport;
+  /**
+   * ZMQ_PLAIN_SERVER: accept PLAIN clients (rfc.zeromq.org spec 24), each
+   * judged by the ZAP handler bound at `inproc://zeromq.zap.01` (see
+   * `Authenticator`). Without a handler every PLAIN client is refused, as in
+   * libzmq. Default false.
+   */
+  plainServer?: boolean;
+  /** ZMQ_PLAIN_USERNAME: log in to a PLAIN server with this name (0-255 octets; strings as UTF-8). Default: none. */
+  plainUsername?: string | Uint8Array;
+  /** ZMQ_PLAIN_PASSWORD: the PLAIN password sent with `plainUsername` (0-255 octets). Default empty. */
+  plainPassword?: string | Uint8Array;
+  /**
+   * ZMQ_CURVE_SERVER: encrypt every connection with CURVE (specs 25/26) as
+   * the server; needs `curveSecretKey`. Clients are judged by the ZAP handler
+   * bound at `inproc://zeromq.zap.01`; without one every client that knows our
+   * public key is accepted, as in libzmq. Default false.
+   */
+  curveServer?: boolean;
+  /**
+   * ZMQ_CURVE_PUBLICKEY: our long-term public key, 32 bytes or 40 Z85
+   * characters. Default: derived from `curveSecretKey` (checked against it
+   * when given).
+   */
+  curvePublicKey?: string | Uint8Array;
+  /** ZMQ_CURVE_SECRETKEY: our long-term secret key, 32 bytes or 40 Z85 characters. Default: none. */
+  curveSecretKey?: string | Uint8Array;
+  /**
+   * ZMQ_CURVE_SERVERKEY: the server's public key; setting it makes this
+   * socket a CURVE client (it also needs `curveSecretKey`). Default: none.
+   */
+  curveServerKey?: string | Uint8Array;
+  /**
+   * ZMQ_ZAP_DOMAIN: the domain sent in ZAP requests, at most 255 characters.
+   * With NULL, setting it makes the socket ask the ZAP handler (if one is
+   * bound) about each peer, as libzmq does. Default empty.
+   */
+  zapDomain?: string;
 }
 
 /** Options for ROUTER sockets. */
@@ -131,7 +170,29 @@ export interface ResolvedOptions {
   immediate: boolean;
   conflate: boolean;
   transport: Transport | undefined;
+  security: SecurityOptions;
 }
+
+/** The resolved security mechanism and its keys; internal. */
+export type SecurityOptions =
+  | { mechanism: "NULL"; zapDomain: string }
+  | { mechanism: "PLAIN"; server: true; zapDomain: string }
+  | {
+    mechanism: "PLAIN";
+    server: false;
+    username: Uint8Array;
+    password: Uint8Array;
+    zapDomain: string;
+  }
+  | { mechanism: "CURVE"; server: true; secretKey: Uint8Array; zapDomain: string }
+  | {
+    mechanism: "CURVE";
+    server: false;
+    serverKey: Uint8Array;
+    publicKey: Uint8Array;
+    secretKey: Uint8Array;
+    zapDomain: string;
+  };
 
 const encoder = new TextEncoder();
 
@@ -207,5 +268,98 @@ export function resolveOptions(options: SocketOptions | undefined): ResolvedOpti
     immediate: boolean(o, "immediate"),
     conflate: boolean(o, "conflate"),
     transport,
+    security: resolveSecurity(o),
   };
+}
+
+function credential(o: Record<string, unknown>, name: string): Uint8Array {
+  const v = o[name];
+  if (v === undefined) return new Uint8Array(0);
+  let bytes: Uint8Array;
+  if (typeof v === "string") bytes = encoder.encode(v);
+  else if (v instanceof Uint8Array) bytes = v.slice();
+  else throw new TypeError(`Option ${name} must be a string or a Uint8Array`);
+  if (bytes.length > 255) {
+    throw new RangeError(`Option ${name} must be at most 255 bytes long, got ${bytes.length}`);
+  }
+  return bytes;
+}
+
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
+/** Our key pair: the secret key, and the public key derived from it and checked against the option. */
+function keyPair(o: Record<string, unknown>, role: string): [Uint8Array, Uint8Array] {
+  if (o.curveSecretKey === undefined) {
+    throw new TypeError(`A CURVE ${role} needs option curveSecretKey`);
+  }
+  const secretKey = toCurveKey(o.curveSecretKey as string | Uint8Array, "curveSecretKey");
+  const publicKey = publicKeyOf(secretKey);
+  if (
+    o.curvePublicKey !== undefined &&
+    !sameKey(toCurveKey(o.curvePublicKey as string | Uint8Array, "curvePublicKey"), publicKey)
+  ) {
+    throw new RangeError("Option curvePublicKey is not the public key of curveSecretKey");
+  }
+  return [publicKey, secretKey];
+}
+
+/**
+ * Picks the mechanism from the security options. libzmq lets the last option
+ * set win; an options object has no order, so combinations that name two
+ * roles or two mechanisms are errors instead.
+ */
+function resolveSecurity(o: Record<string, unknown>): SecurityOptions {
+  const zapDomain = o.zapDomain ?? "";
+  if (typeof zapDomain !== "string") throw new TypeError("Option zapDomain must be a string");
+  if (zapDomain.length > 255) {
+    throw new RangeError(
+      `Option zapDomain must be at most 255 characters, got ${zapDomain.length}`,
+    );
+  }
+  const plainServer = boolean(o, "plainServer");
+  const curveServer = boolean(o, "curveServer");
+  const plain = plainServer || o.plainUsername !== undefined || o.plainPassword !== undefined;
+  const curve = curveServer || o.curveServerKey !== undefined || o.curvePublicKey !== undefined ||
+    o.curveSecretKey !== undefined;
+  if (plain && curve) throw new TypeError("PLAIN and CURVE options cannot be combined");
+  if (plain) {
+    if (plainServer) {
+      if (o.plainUsername !== undefined || o.plainPassword !== undefined) {
+        throw new TypeError(
+          "Option plainServer cannot be combined with plainUsername or plainPassword",
+        );
+      }
+      return { mechanism: "PLAIN", server: true, zapDomain };
+    }
+    if (o.plainUsername === undefined) {
+      throw new TypeError("Option plainPassword needs plainUsername (or plainServer)");
+    }
+    return {
+      mechanism: "PLAIN",
+      server: false,
+      username: credential(o, "plainUsername"),
+      password: credential(o, "plainPassword"),
+      zapDomain,
+    };
+  }
+  if (curve) {
+    if (curveServer) {
+      if (o.curveServerKey !== undefined) {
+        throw new TypeError("Option curveServer cannot be combined with curveServerKey");
+      }
+      const [, secretKey] = keyPair(o, "server");
+      return { mechanism: "CURVE", server: true, secretKey, zapDomain };
+    }
+    if (o.curveServerKey === undefined) {
+      throw new TypeError("A CURVE client needs option curveServerKey (or set curveServer)");
+    }
+    const serverKey = toCurveKey(o.curveServerKey as string | Uint8Array, "curveServerKey");
+    const [publicKey, secretKey] = keyPair(o, "client");
+    return { mechanism: "CURVE", server: false, serverKey, publicKey, secretKey, zapDomain };
+  }
+  return { mechanism: "NULL", zapDomain };
 }

@@ -308,6 +308,18 @@ export class InprocTransport implements Transport {
   }
 }
 
+/**
+ * Whether `inproc://name` is bound in this process. libzmq's ZAP client asks
+ * this before each request (session_base.cpp `zap_connect`), as sockets here
+ * do for `inproc://zeromq.zap.01`.
+ *
+ * @param name The name after `inproc://`.
+ * @returns Whether a socket is bound there now.
+ */
+export function isInprocBound(name: string): boolean {
+  return bound.has(name);
+}
+
 function checkInproc(endpoint: Endpoint): InprocEndpoint {
   if (endpoint?.transport !== "inproc") {
     throw new ZmqError("EINVAL", `Not an inproc endpoint: ${endpoint?.transport}`);

@@ -15,6 +15,10 @@ const EXAMPLES: [file: string, expected: RegExp][] = [
   ],
   ["pub_sub.ts", /^pub_sub: all-weather got 3 messages, paris\+sports got 3$/m],
   ["push_pull.ts", /^push_pull: 12 results collected \(worker-1=\d+ worker-2=\d+ worker-3=\d+\)$/m],
+  [
+    "secure_pub_sub.ts",
+    /^secure_pub_sub: trusted subscriber got prices\.eurusd=1\.0842; stranger refused$/m,
+  ],
   ["streams.ts", /^streams: 3 messages relayed through a TransformStream$/m],
   ["demo.ts", /^ {2}queries answered +5 \(2 from REQ, 3 from DEALER\)$/m],
 ];

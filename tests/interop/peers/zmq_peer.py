@@ -123,6 +123,10 @@ def parse_args(argv):
     p.add_argument("--curve-allow", action="append", default=[],
                    help="Z85 client public key to accept with a ZAP handler (repeatable); 'any' accepts all")
     p.add_argument("--zap-domain")
+    p.add_argument("--zap-allow", action="append", default=[],
+                   help="with a ZAP handler: accept only clients from this IP address (repeatable)")
+    p.add_argument("--zap-deny", action="append", default=[],
+                   help="with a ZAP handler: refuse clients from this IP address (repeatable)")
     p.add_argument("--monitor", action="store_true", help="record socket events for the events/wait_event ops")
     p.add_argument("--sockopt", action="append", default=[],
                    help="NAME=INT for any other integer option, e.g. RCVBUF=65536 (repeatable)")
@@ -189,6 +193,10 @@ def start_zap(ctx, a):
     from zmq.auth.thread import ThreadAuthenticator
     auth = ThreadAuthenticator(ctx)
     auth.start()
+    if a.zap_allow:
+        auth.allow(*a.zap_allow)
+    if a.zap_deny:
+        auth.deny(*a.zap_deny)
     domain = a.zap_domain or "*"
     if a.plain_users:
         users = dict(pair.split(":", 1) for pair in a.plain_users.split(","))

@@ -8,10 +8,12 @@
  * out; the table gives the median and the range over the repetitions.
  *
  *   deno task bench:idioms [--count N] [--sizes 16,256] [--reps 5] [--base path/to/mod.ts]
+ *                          [--rows 1,4] [--timeout ms]
  *
  * `--base` runs every row a second time against another checkout's mod.ts,
  * interleaved with this one (A/B in the same run). Rates are measured at the
- * receiver, first to last message.
+ * receiver, first to last message. `--rows` picks rows by index (the await
+ * loop, row 0, always runs); `--timeout` bounds one run (default 60 s).
  *
  * @module
  */
@@ -37,6 +39,7 @@ const sizes = arg("sizes", "16,256").split(",").map((s) => parseInt(s, 10));
 const reps = parseInt(arg("reps", "5"), 10);
 const timeoutMs = parseInt(arg("timeout", "60000"), 10);
 const base = arg("base", "");
+const only = arg("rows", "").split(",").filter((x) => x !== "").map(Number);
 const libs: [string, string][] = [["this", new URL("../mod.ts", import.meta.url).href]];
 if (base !== "") libs.push(["base", new URL(base, `file://${Deno.cwd()}/`).href]);
 const WORKER = new URL("./_idioms_worker.ts", import.meta.url).pathname;
@@ -115,6 +118,7 @@ const key = (lib: string, size: number, row: number) => `${lib}/${size}/${row}`;
 for (let rep = 0; rep < reps; rep++) {
   for (const size of sizes) {
     for (let r = 0; r < ROWS.length; r++) {
+      if (r > 0 && only.length > 0 && !only.includes(r)) continue;
       for (const [lib, mod] of libs) {
         const rate = await runPair(mod, ROWS[r], size);
         const k = key(lib, size, r);
@@ -134,6 +138,7 @@ for (const size of sizes) {
   console.log(`| ${size} B idiom | ${head} |`);
   console.log(`|---|${libs.map(() => "---|---|").join("")}`);
   for (let r = 0; r < ROWS.length; r++) {
+    if (!rates.has(key(libs[0][0], size, r))) continue;
     const cells = libs.map(([lib]) => {
       const xs = rates.get(key(lib, size, r))!;
       const ref = rates.get(key(lib, size, 0))!;

@@ -85,6 +85,8 @@ interface ConnectedEndpoint {
   loop: Promise<void>;
 }
 
+function noCleanup(): void {}
+
 /** Cores of public sockets, for the socket-type classes; internal. */
 const cores = new WeakMap<object, SocketCore>();
 
@@ -563,25 +565,29 @@ export class SocketCore implements PipeOwner {
     extra: Omit<W, keyof Waiter<T>>,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      // All fields in the literal: one in-object shape, the least memory per
+      // waiter (a million unawaited sends are a million waiters).
+      const waiter = { queued: false, resolve, reject, cleanup: noCleanup, ...extra } as W;
+      if (signal === undefined && timeout <= 0) {
+        // The common case: no closures, no timer.
+        queue.push(waiter);
+        return;
+      }
       let timer: ReturnType<typeof setTimeout> | undefined;
       const onAbort = () => fail(signal!.reason);
       const cleanup = () => {
         if (timer !== undefined) clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
       };
-      const waiter = {
-        ...extra,
-        queued: false,
-        resolve: (v: T) => {
-          cleanup();
-          resolve(v);
-        },
-        reject: (e: unknown) => {
-          cleanup();
-          reject(e);
-        },
-        cleanup,
-      } as unknown as W;
+      waiter.resolve = (v: T) => {
+        cleanup();
+        resolve(v);
+      };
+      waiter.reject = (e: unknown) => {
+        cleanup();
+        reject(e);
+      };
+      waiter.cleanup = cleanup;
       const fail = (e: unknown) => {
         if (!queue.remove(waiter)) return;
         if (queue === (this.#receivers as unknown)) this.pattern.receiveAbandoned?.();

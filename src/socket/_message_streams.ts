@@ -78,11 +78,20 @@ export class MessageIterator implements AsyncIterableIterator<Message> {
 }
 
 /**
- * `socket.readable`: each pull enqueues every message already queued, up to
- * the stream's desired size, and waits (one `receive()`) only when the queue
- * is empty. With the default high-water mark of 0 nothing is taken from the
- * socket before a reader asks for it, so the socket's receive high-water mark
- * stays the only buffer and the backpressure.
+ * Messages one read of `readable` may take from the socket's queue beyond the
+ * one asked for. A read that finds the stream's queue empty costs a `pull()`
+ * (several promises inside the stream); reads served from its queue do not.
+ */
+export const READ_BATCH = 32;
+
+/**
+ * `socket.readable`: nothing is taken from the socket before a reader asks
+ * (high-water mark 0, so the socket's receive high-water mark stays the
+ * backpressure and a REQ socket is not read before its request). A read then
+ * takes every message already queued, up to {@linkcode READ_BATCH}, into the
+ * stream in one go, and waits (one `receive()`) only when the socket's queue
+ * is empty. Cancelling the stream drops the messages it had taken and not
+ * yet handed out, as closing a socket drops its queue.
  */
 export function messageReadable(core: SocketCore): ReadableStream<Message> {
   const fail = (controller: ReadableStreamDefaultController<Message>, e: unknown) => {
@@ -91,23 +100,28 @@ export function messageReadable(core: SocketCore): ReadableStream<Message> {
   };
   return new ReadableStream<Message>({
     pull(controller): Promise<void> | undefined {
+      let msg: Message | undefined;
       try {
-        let msg = core.tryReceiveNow();
-        if (msg !== undefined) {
-          controller.enqueue(msg);
-          while ((controller.desiredSize ?? 0) > 0 && (msg = core.tryReceiveNow()) !== undefined) {
-            controller.enqueue(msg);
-          }
-          return undefined;
-        }
+        msg = core.tryReceiveNow();
       } catch (e) {
         fail(controller, e);
         return undefined;
       }
-      return core.receive(undefined).then(
-        (msg) => controller.enqueue(msg),
-        (e) => fail(controller, e),
-      );
+      if (msg === undefined) {
+        return core.receive(undefined).then(
+          (msg) => controller.enqueue(msg),
+          (e) => fail(controller, e),
+        );
+      }
+      controller.enqueue(msg);
+      try {
+        for (let n = 1; n < READ_BATCH && (msg = core.tryReceiveNow()) !== undefined; n++) {
+          controller.enqueue(msg);
+        }
+      } catch {
+        // Out of turn (REP after a request) or closed: the next read reports it.
+      }
+      return undefined;
     },
   }, { highWaterMark: 0 });
 }

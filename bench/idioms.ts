@@ -110,7 +110,11 @@ const median = (xs: number[]) => {
   return s.length === 0 ? NaN : s[(s.length - 1) >> 1];
 };
 const fmt = (x: number, unit = "") =>
-  Number.isNaN(x) ? "—" : x >= 1e6 ? `${(x / 1e6).toFixed(2)} M${unit}` : `${(x / 1e3).toFixed(0)} k${unit}`;
+  Number.isNaN(x)
+    ? "—"
+    : x >= 1e6
+    ? `${(x / 1e6).toFixed(2)} M${unit}`
+    : `${(x / 1e3).toFixed(0)} k${unit}`;
 
 // rates[lib][size][row][rep]
 const rates = new Map<string, number[]>();

@@ -12,7 +12,8 @@
  *
  * `--base` runs every row a second time against another checkout's mod.ts,
  * interleaved with this one (A/B in the same run). Rates are measured at the
- * receiver, first to last message. `--rows` picks rows by index (the await
+ * receiver, first to last message; the sender column is first `send()` call
+ * to the last one resolved (for unawaited sends: issuing them all). `--rows` picks rows by index (the await
  * loop, row 0, always runs); `--timeout` bounds one run (default 60 s).
  *
  * @module
@@ -71,8 +72,15 @@ function spawn(args: string[]) {
   return { child, next };
 }
 
-/** One receiver/sender pair; the receiver's rate, or NaN on timeout or failure. */
-async function runPair(mod: string, row: typeof ROWS[0], size: number): Promise<number> {
+/**
+ * One receiver/sender pair: the receiver's rate (first to last message) and
+ * the sender's (first send() call to the last one resolved), NaN on failure.
+ */
+async function runPair(
+  mod: string,
+  row: typeof ROWS[0],
+  size: number,
+): Promise<[number, number]> {
   const recv = spawn(["recv", row.recv, String(count), mod]);
   let send: ReturnType<typeof spawn> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -91,12 +99,12 @@ async function runPair(mod: string, row: typeof ROWS[0], size: number): Promise<
     });
     const result = await Promise.race([recv.next(), expired]);
     await send.child.stdin.close();
-    await Promise.race([send.next(), expired]);
-    return Number(result.msgs_per_s);
+    const sent = await Promise.race([send.next(), expired]);
+    return [Number(result.msgs_per_s), count / Number(sent.send_secs)];
   } catch (e) {
     console.error(`${row.name} ${size} B: ${(e as Error).message}`);
     kill();
-    return NaN;
+    return [NaN, NaN];
   } finally {
     clearTimeout(timer);
     if (!send) await recv.child.stdin.close().catch(() => {});
@@ -118,15 +126,17 @@ const fmt = (x: number, unit = "") =>
 
 // rates[lib][size][row][rep]
 const rates = new Map<string, number[]>();
+const sendRates = new Map<string, number[]>();
 const key = (lib: string, size: number, row: number) => `${lib}/${size}/${row}`;
 for (let rep = 0; rep < reps; rep++) {
   for (const size of sizes) {
     for (let r = 0; r < ROWS.length; r++) {
       if (r > 0 && only.length > 0 && !only.includes(r)) continue;
       for (const [lib, mod] of libs) {
-        const rate = await runPair(mod, ROWS[r], size);
+        const [rate, sendRate] = await runPair(mod, ROWS[r], size);
         const k = key(lib, size, r);
         rates.set(k, [...(rates.get(k) ?? []), rate]);
+        sendRates.set(k, [...(sendRates.get(k) ?? []), sendRate]);
       }
     }
   }
@@ -138,9 +148,10 @@ console.log(
     `ratio = row ÷ the await-loop row of the same repetition, median [min–max]\n`,
 );
 for (const size of sizes) {
-  const head = libs.map(([lib]) => `${lib} msgs/s | ${lib} ratio`).join(" | ");
+  const head = libs.map(([lib]) => `${lib} msgs/s | ${lib} ratio | ${lib} sender msgs/s`)
+    .join(" | ");
   console.log(`| ${size} B idiom | ${head} |`);
-  console.log(`|---|${libs.map(() => "---|---|").join("")}`);
+  console.log(`|---|${libs.map(() => "---|---|---|").join("")}`);
   for (let r = 0; r < ROWS.length; r++) {
     if (!rates.has(key(libs[0][0], size, r))) continue;
     const cells = libs.map(([lib]) => {
@@ -152,7 +163,7 @@ for (const size of sizes) {
         : `${median(ratios).toFixed(2)} [${Math.min(...ratios).toFixed(2)}–${
           Math.max(...ratios).toFixed(2)
         }]`;
-      return `${fmt(median(xs))} | ${range}`;
+      return `${fmt(median(xs))} | ${range} | ${fmt(median(sendRates.get(key(lib, size, r))!))}`;
     });
     console.log(`| ${ROWS[r].name} | ${cells.join(" | ")} |`);
   }

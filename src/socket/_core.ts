@@ -565,9 +565,9 @@ export class SocketCore implements PipeOwner {
     extra: Omit<W, keyof Waiter<T>>,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      // All fields in the literal: one in-object shape, the least memory per
-      // waiter (a million unawaited sends are a million waiters).
-      const waiter = { queued: false, resolve, reject, cleanup: noCleanup, ...extra } as W;
+      // One literal, spread first (V8 clones it on a fast path): the least
+      // memory per waiter, and a million unawaited sends are a million waiters.
+      const waiter = { ...extra, queued: false, resolve, reject, cleanup: noCleanup } as W;
       if (signal === undefined && timeout <= 0) {
         // The common case: no closures, no timer.
         queue.push(waiter);

@@ -588,16 +588,23 @@ export class SocketCore implements PipeOwner {
         reject(e);
       };
       waiter.cleanup = cleanup;
-      const fail = (e: unknown) => {
-        if (!queue.remove(waiter)) return;
+      const abandoned = () => {
         if (queue === (this.#receivers as unknown)) this.pattern.receiveAbandoned?.();
         else this.pattern.sendAbandoned?.((waiter as unknown as SendWaiter).frames);
+      };
+      const fail = (e: unknown) => {
+        if (!queue.remove(waiter)) return;
+        abandoned();
         waiter.reject(e);
         // A removed head may have blocked the ones behind it.
         if (queue === (this.#senders as unknown)) this.#pumpSenders();
       };
       if (signal !== undefined) {
-        if (signal.aborted) return reject(signal.reason);
+        if (signal.aborted) {
+          // Undo what prepareSend/prepareReceive set up (REQ/REP state), as a timeout does.
+          abandoned();
+          return reject(signal.reason);
+        }
         signal.addEventListener("abort", onAbort, { once: true });
       }
       if (timeout > 0) {

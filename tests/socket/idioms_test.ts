@@ -296,3 +296,20 @@ Deno.test("Aborted receives in the middle of the queue leave the others in order
   const got = await withTimeout(Promise.all(kept), WAIT, "receives");
   assert.deepEqual(got.map(([m]) => text(m)), ["m0", "m1", "m2", "m3", "m4", "m5"]);
 });
+
+eachTransport(
+  "A REQ receive() with an already aborted signal leaves the socket usable",
+  async (t) => {
+    await using rep = new RepSocket();
+    const ep = await bindAny(rep, t);
+    await using req = new ReqSocket();
+    req.connect(ep);
+    await send(req, "ping");
+    const ac = new AbortController();
+    ac.abort(new Error("early"));
+    await assert.rejects(req.receive({ signal: ac.signal }), { message: "early" });
+    const [m] = await withTimeout(rep.receive(), WAIT, "request");
+    await send(rep, m);
+    assert.deepEqual(await recvText(req), ["ping"]);
+  },
+);

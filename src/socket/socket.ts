@@ -5,9 +5,9 @@
  * @module
  */
 
-import { ZmqError } from "../errors.ts";
 import type { SocketType } from "../protocol/socket_type.ts";
 import { registerCore, SocketCore } from "./_core.ts";
+import { MessageIterator, messageReadable, messageWritable } from "./_message_streams.ts";
 import type { Message, MessageLike } from "./_message.ts";
 import { toFrames } from "./_message.ts";
 import type { SocketEvent } from "./events.ts";
@@ -156,19 +156,7 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
    * {@linkcode receive}. It closes when the socket closes.
    */
   get readable(): ReadableStream<Message> {
-    if (this.#readable === undefined) {
-      this.#readable = new ReadableStream<Message>({
-        pull: async (controller) => {
-          try {
-            controller.enqueue(await this.receive());
-          } catch (e) {
-            if (e instanceof ZmqError && e.code === "ETERM") controller.close();
-            else controller.error(e);
-          }
-        },
-      }, { highWaterMark: 0 });
-    }
-    return this.#readable;
+    return this.#readable ??= messageReadable(this.#core);
   }
 
   /**
@@ -176,12 +164,7 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
    * its backpressure is the send high-water mark.
    */
   get writable(): WritableStream<MessageLike> {
-    if (this.#writable === undefined) {
-      this.#writable = new WritableStream<MessageLike>({
-        write: (message) => this.send(message),
-      }, { highWaterMark: 1 });
-    }
-    return this.#writable;
+    return this.#writable ??= messageWritable((message) => this.send(message));
   }
 
   /**
@@ -209,16 +192,16 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
     return this.#core.close();
   }
 
-  /** Receives messages until the socket closes. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
-    while (true) {
-      try {
-        yield await this.receive();
-      } catch (e) {
-        if (e instanceof ZmqError && e.code === "ETERM") return;
-        throw e;
-      }
-    }
+  /**
+   * Receives messages until the socket closes, sharing the queue with
+   * {@linkcode receive}: queued messages are taken without waiting, each
+   * wait has `receiveTimeout`, and errors other than `ETERM` end the loop by
+   * throwing.
+   *
+   * @returns An async iterator of messages.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return new MessageIterator(this.#core);
   }
 
   /** Closes the socket (for `await using`). */

@@ -26,6 +26,7 @@
  */
 
 export { ZmqError } from "./src/errors.ts";
+export { text } from "./src/text.ts";
 export type { ZmqErrorCode, ZmqErrorOptions } from "./src/errors.ts";
 export type { SocketType } from "./src/protocol/socket_type.ts";
 export { type CurveKeyPair, curveKeyPair, curvePublicKey } from "./src/protocol/curve_keys.ts";

@@ -24,6 +24,8 @@
  * - `ETIMEDOUT`: a connection, handshake or heartbeat timed out.
  * - `EACCES`: authentication failed or a permission was missing.
  * - `ECONNRESET`: the connection was reset by the peer.
+ * - `ECANCELED`: the call was aborted by its `AbortSignal` (for a reason other
+ *   than a timeout); the abort reason is the error's `cause`.
  */
 export type ZmqErrorCode =
   | "EAGAIN"
@@ -41,7 +43,8 @@ export type ZmqErrorCode =
   | "ENOENT"
   | "ETIMEDOUT"
   | "EACCES"
-  | "ECONNRESET";
+  | "ECONNRESET"
+  | "ECANCELED";
 
 /** Options for {@linkcode ZmqError}. */
 export interface ZmqErrorOptions {
@@ -77,4 +80,22 @@ export class ZmqError extends Error {
     this.name = "ZmqError";
     this.code = code;
   }
+}
+
+/**
+ * The error a call aborted by its `AbortSignal` rejects with, so every way a
+ * call can end early has one shape: `EAGAIN` when the reason is a timeout
+ * (`AbortSignal.timeout()` aborts with a `DOMException` named
+ * `"TimeoutError"`), the same code `receiveTimeout`/`sendTimeout` give, and
+ * `ECANCELED` otherwise; the reason is the `cause`. Internal.
+ *
+ * @param reason The signal's `reason`.
+ * @param what The call, in sentence case ("Receive").
+ * @returns The error to reject with.
+ */
+export function abortError(reason: unknown, what: string): ZmqError {
+  const timedOut = reason instanceof DOMException && reason.name === "TimeoutError";
+  return timedOut
+    ? new ZmqError("EAGAIN", `${what} timed out (AbortSignal)`, { cause: reason })
+    : new ZmqError("ECANCELED", `${what} was aborted`, { cause: reason });
 }

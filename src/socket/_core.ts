@@ -9,7 +9,7 @@
  */
 
 import { setImmediate } from "node:timers";
-import { ZmqError } from "../errors.ts";
+import { abortError, ZmqError } from "../errors.ts";
 import type { SessionEvent } from "../protocol/session.ts";
 import type { SocketType } from "../protocol/socket_type.ts";
 import { parseEndpoint } from "../transport/endpoint.ts";
@@ -171,6 +171,12 @@ export class SocketCore implements PipeOwner {
   #receivers = new WaiterQueue<Waiter<Message>>();
   #loops = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
+  /**
+   * Messages a reader took and gave back undelivered (a cancelled stream, a
+   * finished merge), served before the inbox. For REQ/REP the state already
+   * says "received", so they are served without prepareReceive.
+   */
+  #returned: Message[] = [];
   /** Conflict events of the handshake being handled, emitted after its handshakeSucceeded. */
   #conflicts: SocketEvent[] = [];
   /** Pipes whose connection has neither completed nor failed its handshake yet. */
@@ -538,6 +544,24 @@ export class SocketCore implements PipeOwner {
     if (this.#receivers.length > 0) this.#pumpReceivers();
   }
 
+  /** Wakes waiting senders when room may have appeared (a raised send high-water mark). */
+  wakeSenders(): void {
+    this.pipeWritable(undefined as unknown as Pipe);
+  }
+
+  /**
+   * Puts messages a reader took but could not deliver back at the head of
+   * the queue, in order: the next receive gets them first. A receive already
+   * waiting gets them at once (only stateless types can have one then: a
+   * REQ/REP that took a message is in its "received" state).
+   */
+  giveBack(messages: readonly Message[]): void {
+    if (this.closed || messages.length === 0) return;
+    this.#returned.unshift(...messages);
+    const q = this.#receivers;
+    while (q.length > 0 && this.#returned.length > 0) q.shift()!.resolve(this.#returned.shift()!);
+  }
+
   // ---- send / receive --------------------------------------------------
 
   send(frames: Message, signal: AbortSignal | undefined): Promise<void> {
@@ -564,8 +588,12 @@ export class SocketCore implements PipeOwner {
     >;
   }
 
-  receive(signal: AbortSignal | undefined): Promise<Message> {
+  receive(
+    signal: AbortSignal | undefined,
+    timeout: number = this.options.receiveTimeout,
+  ): Promise<Message> {
     if (this.closed) return Promise.reject(new ZmqError("ETERM", "The socket is closed"));
+    if (this.#returned.length > 0) return Promise.resolve(this.#returned.shift()!);
     try {
       this.pattern.prepareReceive();
     } catch (e) {
@@ -578,7 +606,6 @@ export class SocketCore implements PipeOwner {
         return Promise.resolve(msg);
       }
     }
-    const timeout = this.options.receiveTimeout;
     if (timeout === 0) {
       this.pattern.receiveAbandoned?.();
       return Promise.reject(new ZmqError("EAGAIN", "No message is available"));
@@ -594,6 +621,7 @@ export class SocketCore implements PipeOwner {
    */
   tryReceiveNow(): Message | undefined {
     if (this.closed) throw new ZmqError("ETERM", "The socket is closed");
+    if (this.#returned.length > 0) return this.#returned.shift();
     this.pattern.prepareReceive();
     const msg = this.#receivers.length === 0 ? this.pattern.tryReceive() : undefined;
     if (msg === undefined) {
@@ -622,7 +650,7 @@ export class SocketCore implements PipeOwner {
         return;
       }
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const onAbort = () => fail(signal!.reason);
+      const onAbort = () => fail(abortError(signal!.reason, what));
       const cleanup = () => {
         if (timer !== undefined) clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
@@ -651,7 +679,7 @@ export class SocketCore implements PipeOwner {
         if (signal.aborted) {
           // Undo what prepareSend/prepareReceive set up (REQ/REP state), as a timeout does.
           abandoned();
-          return reject(signal.reason);
+          return reject(abortError(signal.reason, what));
         }
         signal.addEventListener("abort", onAbort, { once: true });
       }
@@ -700,6 +728,7 @@ export class SocketCore implements PipeOwner {
     const term = () => new ZmqError("ETERM", "The socket was closed");
     for (const w of this.#senders.drain()) w.reject(term());
     for (const w of this.#receivers.drain()) w.reject(term());
+    this.#returned.length = 0;
     const linger = this.options.linger;
     if (linger !== 0) {
       // Only peers with a connection can still receive; a handshake in progress counts.

@@ -6,12 +6,12 @@
  * with its timeout and abort handling. Semantics are `receive()`'s and
  * `send()`'s: the same state checks (REQ/REP), `receiveTimeout` per wait,
  * errors propagate, and `ETERM` (the socket closed) ends the iteration or
- * closes the stream.
+ * closes the stream. Nothing a reader takes is lost when it stops early.
  *
  * @module
  */
 
-import { ZmqError } from "../errors.ts";
+import { abortError, ZmqError } from "../errors.ts";
 import type { SocketCore } from "./_core.ts";
 import type { Message, MessageLike } from "./_message.ts";
 
@@ -22,23 +22,30 @@ function isTerm(e: unknown): boolean {
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /**
- * The iterator of `for await (const msg of socket)`. Not an async generator:
- * a generator costs several promises and microtask hops per `yield await`,
- * this costs one already-resolved promise per queued message.
+ * The iterator of `for await (const msg of socket)` and of
+ * `socket.messages({ signal })`. Not an async generator: a generator costs
+ * several promises and microtask hops per `yield await`, this costs one
+ * already-resolved promise per queued message. An aborted `signal` makes the
+ * pending (or next) `next()` reject with the `ZmqError` `receive()` would give
+ * (`ECANCELED`, or `EAGAIN` for `AbortSignal.timeout()`), then ends.
  */
 export class MessageIterator implements AsyncIterableIterator<Message> {
   #core: SocketCore;
+  #signal: AbortSignal | undefined;
   #done = false;
   /** The wait of a `next()` in progress, so concurrent calls keep their order. */
   #waiting: Promise<IteratorResult<Message>> | undefined;
 
-  constructor(core: SocketCore) {
+  constructor(core: SocketCore, signal?: AbortSignal) {
     this.#core = core;
+    this.#signal = signal;
   }
 
   next(): Promise<IteratorResult<Message>> {
     if (this.#waiting !== undefined) return this.#waiting.then(() => this.next());
     if (this.#done) return Promise.resolve(DONE);
+    const signal = this.#signal;
+    if (signal?.aborted) return this.#fail(abortError(signal.reason, "Receive"));
     let msg: Message | undefined;
     try {
       msg = this.#core.tryReceiveNow();
@@ -46,7 +53,7 @@ export class MessageIterator implements AsyncIterableIterator<Message> {
       return this.#fail(e);
     }
     if (msg !== undefined) return Promise.resolve({ done: false, value: msg });
-    const waiting = this.#core.receive(undefined).then(
+    const waiting = this.#core.receive(signal).then(
       (value): IteratorResult<Message> => {
         this.#waiting = undefined;
         return { done: false, value };
@@ -78,50 +85,64 @@ export class MessageIterator implements AsyncIterableIterator<Message> {
 }
 
 /**
- * Messages one read of `readable` may take from the socket's queue beyond the
- * one asked for. A read that finds the stream's queue empty costs a `pull()`
- * (several promises inside the stream); reads served from its queue do not.
+ * A readable stream of the socket's messages (`socket.readable`, and a fresh
+ * one per `socket.readableStream()` call), all sharing the socket's queue.
+ * Nothing is taken from the socket before a reader asks (high-water mark 0,
+ * so the socket's receive high-water mark stays the backpressure and a REQ
+ * socket is not read before its request), and each read takes exactly one
+ * message: a cancelled stream (a `pipeTo` aborted, a reader cancelled, a
+ * `for await` left) never holds messages nobody will read. A wait in
+ * progress is abandoned on cancel; a message it got anyway is given back to
+ * the head of the socket's queue. `signal` errors the stream with the
+ * `ZmqError` an aborted `receive()` gets.
+ *
+ * One message per read costs a `pull()` each (a few promises inside the
+ * stream) where taking a batch into the stream's queue did not, but a
+ * standard stream empties its queue on cancel before telling its source, so
+ * a batch could not be given back.
  */
-export const READ_BATCH = 32;
-
-/**
- * `socket.readable`: nothing is taken from the socket before a reader asks
- * (high-water mark 0, so the socket's receive high-water mark stays the
- * backpressure and a REQ socket is not read before its request). A read then
- * takes every message already queued, up to {@linkcode READ_BATCH}, into the
- * stream in one go, and waits (one `receive()`) only when the socket's queue
- * is empty. Cancelling the stream drops the messages it had taken and not
- * yet handed out, as closing a socket drops its queue.
- */
-export function messageReadable(core: SocketCore): ReadableStream<Message> {
-  const fail = (controller: ReadableStreamDefaultController<Message>, e: unknown) => {
+export function messageReadable(core: SocketCore, signal?: AbortSignal): ReadableStream<Message> {
+  const abort = new AbortController();
+  let ended = false;
+  let controller!: ReadableStreamDefaultController<Message>;
+  const stop = () => {
+    ended = true;
+    signal?.removeEventListener("abort", onAbort);
+    abort.abort();
+  };
+  const fail = (e: unknown) => {
+    if (ended) return;
+    stop();
     if (isTerm(e)) controller.close();
     else controller.error(e);
   };
+  const onAbort = () => fail(abortError(signal!.reason, "Receive"));
+  const deliver = (msg: Message) => {
+    if (ended) core.giveBack([msg]);
+    else controller.enqueue(msg);
+  };
   return new ReadableStream<Message>({
-    pull(controller): Promise<void> | undefined {
+    start(c) {
+      controller = c;
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener("abort", onAbort, { once: true });
+    },
+    pull(): Promise<void> | undefined {
       let msg: Message | undefined;
       try {
         msg = core.tryReceiveNow();
       } catch (e) {
-        fail(controller, e);
+        fail(e);
         return undefined;
       }
-      if (msg === undefined) {
-        return core.receive(undefined).then(
-          (msg) => controller.enqueue(msg),
-          (e) => fail(controller, e),
-        );
+      if (msg !== undefined) {
+        controller.enqueue(msg);
+        return undefined;
       }
-      controller.enqueue(msg);
-      try {
-        for (let n = 1; n < READ_BATCH && (msg = core.tryReceiveNow()) !== undefined; n++) {
-          controller.enqueue(msg);
-        }
-      } catch {
-        // Out of turn (REP after a request) or closed: the next read reports it.
-      }
-      return undefined;
+      return core.receive(abort.signal).then(deliver, fail);
+    },
+    cancel() {
+      stop();
     },
   }, { highWaterMark: 0 });
 }

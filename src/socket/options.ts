@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { SocketType } from "../protocol/socket_type.ts";
 import type { Transport } from "../transport/types.ts";
 import { publicKeyOf } from "../protocol/_curve_crypto.ts";
 import { toCurveKey } from "../protocol/curve_keys.ts";
@@ -144,9 +145,13 @@ export interface ConnectOptions {
   routingId?: string | Uint8Array;
 }
 
-/** Options for one `send()` or `receive()` call. */
+/** Options for one `send()` or `receive()` call, and for `messages()`. */
 export interface OperationOptions {
-  /** Aborts the wait: the call rejects with the signal's reason. */
+  /**
+   * Aborts the wait: the call rejects with a `ZmqError` whose `cause` is the
+   * signal's reason, `EAGAIN` for a timeout (`AbortSignal.timeout()`) and
+   * `ECANCELED` for any other abort.
+   */
   signal?: AbortSignal;
 }
 
@@ -212,6 +217,41 @@ export function routingIdBytes(
   return bytes;
 }
 
+/**
+ * The integer options a socket may change after construction, with their
+ * smallest valid value; the setters and the constructor validate them the
+ * same way ({@linkcode checkInteger}). libzmq's zmq_setsockopt lets these
+ * change at any time; connection options (handshake, heartbeat, message
+ * size) apply to connections made afterwards, as in libzmq. Internal.
+ */
+export const MUTABLE_INTEGERS = {
+  sendHighWaterMark: 0,
+  receiveHighWaterMark: 0,
+  sendTimeout: -1,
+  receiveTimeout: -1,
+  linger: -1,
+  reconnectInterval: -1,
+  reconnectMaxInterval: 0,
+  connectTimeout: 0,
+  handshakeInterval: 0,
+  heartbeatInterval: 0,
+  heartbeatTimeout: 0,
+  heartbeatTimeToLive: 0,
+  maxMessageSize: -1,
+} as const;
+
+/** The name of an option {@linkcode MUTABLE_INTEGERS} lists; internal. */
+export type MutableInteger = keyof typeof MUTABLE_INTEGERS;
+
+/** Validates an integer option value (at construction and in setters); internal. */
+export function checkInteger(name: string, v: unknown, min: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw new TypeError(`Option ${name} must be an integer, got ${String(v)}`);
+  }
+  if (v < min) throw new RangeError(`Option ${name} must be at least ${min}, got ${v}`);
+  return v;
+}
+
 function integer(
   options: Record<string, unknown>,
   name: string,
@@ -219,12 +259,47 @@ function integer(
   min: number,
 ): number {
   const v = options[name];
-  if (v === undefined) return fallback;
-  if (typeof v !== "number" || !Number.isInteger(v)) {
-    throw new TypeError(`Option ${name} must be an integer, got ${String(v)}`);
-  }
-  if (v < min) throw new RangeError(`Option ${name} must be at least ${min}, got ${v}`);
-  return v;
+  return v === undefined ? fallback : checkInteger(name, v, min);
+}
+
+/** Option names every socket type accepts. */
+const COMMON_OPTIONS: readonly string[] = [
+  "routingId",
+  "receiveHighWaterMarkBytes",
+  "immediate",
+  "conflate",
+  "transport",
+  "plainServer",
+  "plainUsername",
+  "plainPassword",
+  "curveServer",
+  "curvePublicKey",
+  "curveSecretKey",
+  "curveServerKey",
+  "zapDomain",
+  ...Object.keys(MUTABLE_INTEGERS),
+];
+
+/** Option names only some socket types accept. */
+const TYPE_OPTIONS: Partial<Record<SocketType, readonly string[]>> = {
+  ROUTER: ["mandatory", "handover"],
+  REQ: ["correlate", "relaxed"],
+  PUB: ["noDrop"],
+  XPUB: ["noDrop", "verbose", "manual", "welcomeMessage"],
+};
+
+/**
+ * A misspelt option (`{ sndhwm: 10 }`) would otherwise be ignored without a
+ * word: name every unknown one in a TypeError.
+ */
+function checkNames(o: Record<string, unknown>, type: SocketType | undefined): void {
+  const extra = type === undefined ? [] : TYPE_OPTIONS[type] ?? [];
+  const unknown = Object.keys(o).filter((k) => !COMMON_OPTIONS.includes(k) && !extra.includes(k));
+  if (unknown.length === 0) return;
+  const s = unknown.length > 1 ? "s" : "";
+  throw new TypeError(
+    `Unknown option${s} ${unknown.join(", ")}${type === undefined ? "" : ` for a ${type} socket`}`,
+  );
 }
 
 function boolean(options: Record<string, unknown>, name: string): boolean {
@@ -234,13 +309,20 @@ function boolean(options: Record<string, unknown>, name: string): boolean {
   return v;
 }
 
-/** Validates options and applies libzmq's defaults; internal. */
-export function resolveOptions(options: SocketOptions | undefined): ResolvedOptions {
+/**
+ * Validates options and applies libzmq's defaults; internal. With `type`,
+ * option names that type does not know are a TypeError.
+ */
+export function resolveOptions(
+  options: SocketOptions | undefined,
+  type?: SocketType,
+): ResolvedOptions {
   if (options === undefined) options = {};
   if (typeof options !== "object" || options === null) {
     throw new TypeError("Socket options must be an object");
   }
   const o = options as Record<string, unknown>;
+  checkNames(o, type);
   const heartbeatInterval = integer(o, "heartbeatInterval", 0, 0);
   const transport = options.transport;
   if (

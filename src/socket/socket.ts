@@ -6,16 +6,32 @@
  */
 
 import type { SocketType } from "../protocol/socket_type.ts";
+import { ZmqError } from "../errors.ts";
 import { registerCore, SocketCore } from "./_core.ts";
 import { MessageIterator, messageReadable, messageWritable } from "./_message_streams.ts";
-import type { Message, MessageLike } from "./_message.ts";
+import type { Message as Frames, MessageLike } from "./_message.ts";
 import { toFrames } from "./_message.ts";
 import type { SocketEvent } from "./events.ts";
-import type { ConnectOptions, OperationOptions, SocketOptions } from "./options.ts";
-import { resolveOptions } from "./options.ts";
+import type {
+  ConnectOptions,
+  MutableInteger,
+  OperationOptions,
+  ResolvedOptions,
+  SocketOptions,
+} from "./options.ts";
+import { checkInteger, MUTABLE_INTEGERS, resolveOptions, routingIdBytes } from "./options.ts";
 
-export type { Message, MessageLike } from "./_message.ts";
+export type { MessageLike } from "./_message.ts";
 export type { FrameLike } from "./_message.ts";
+
+/**
+ * One message as received: one `Uint8Array` per frame. Every frame is backed
+ * by an `ArrayBuffer` (never a `SharedArrayBuffer`), so it can go straight to
+ * WebCrypto (`crypto.subtle.verify`), `TextDecoder` or `Deno.stdout.write`.
+ * Frames are zero-copy views or compact copies; use {@linkcode text} from
+ * `@monocoque/zmtp` for strings.
+ */
+export type Message = Uint8Array<ArrayBuffer>[];
 
 /** Options for {@linkcode Socket.events}. */
 export interface EventsOptions {
@@ -44,6 +60,8 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
   #core: SocketCore;
   #readable: ReadableStream<Message> | undefined;
   #writable: WritableStream<MessageLike> | undefined;
+  /** Whether heartbeatTimeout was given; if not it follows heartbeatInterval, as at construction. */
+  #heartbeatTimeoutSet: boolean;
 
   /**
    * Creates the shared part of a socket; called by the socket types.
@@ -52,8 +70,178 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
    * @param options Socket options; see {@linkcode SocketOptions}.
    */
   constructor(type: SocketType, options?: SocketOptions) {
-    this.#core = new SocketCore(type, resolveOptions(options));
+    this.#core = new SocketCore(type, resolveOptions(options, type));
+    this.#heartbeatTimeoutSet = options?.heartbeatTimeout !== undefined;
     registerCore(this, this.#core);
+  }
+
+  // ---- options (zmq_getsockopt / zmq_setsockopt) ----------------------
+
+  #option(name: MutableInteger): number {
+    return this.#core.options[name];
+  }
+
+  #setOption(name: MutableInteger, value: number): void {
+    (this.#core.options as ResolvedOptions)[name] = checkInteger(
+      name,
+      value,
+      MUTABLE_INTEGERS[name],
+    );
+  }
+
+  /**
+   * ZMQ_ROUTING_ID: this socket's identity sent to ROUTER peers, or
+   * `undefined`. May be set (1..255 bytes) only before the first `bind()` or
+   * `connect()`, as libzmq reads it when a connection starts.
+   *
+   * @throws {ZmqError} `EINVAL` when set after `bind()` or `connect()`.
+   */
+  get routingId(): Uint8Array | undefined {
+    return this.#core.options.routingId;
+  }
+  set routingId(value: string | Uint8Array | undefined) {
+    const bytes = routingIdBytes(value, "Option routingId");
+    if (this.#core.lastEndpoint !== undefined) {
+      throw new ZmqError("EINVAL", "Option routingId cannot change after bind() or connect()");
+    }
+    this.#core.options.routingId = bytes;
+  }
+
+  /**
+   * ZMQ_SNDHWM: messages queued per peer before sends wait or drop (0: no
+   * limit). A change applies at once to every peer, connected or not.
+   */
+  get sendHighWaterMark(): number {
+    return this.#option("sendHighWaterMark");
+  }
+  set sendHighWaterMark(value: number) {
+    this.#setOption("sendHighWaterMark", value);
+    this.#core.wakeSenders();
+  }
+
+  /**
+   * ZMQ_RCVHWM: messages queued per peer before reading from it pauses (0:
+   * no limit). A change applies at once to every peer.
+   */
+  get receiveHighWaterMark(): number {
+    return this.#option("receiveHighWaterMark");
+  }
+  set receiveHighWaterMark(value: number) {
+    this.#setOption("receiveHighWaterMark", value);
+    for (const pipe of this.#core.pipes) pipe.checkInbound();
+  }
+
+  /** ZMQ_SNDTIMEO: ms a waiting `send()` lasts before `EAGAIN` (-1 forever); for later calls. */
+  get sendTimeout(): number {
+    return this.#option("sendTimeout");
+  }
+  set sendTimeout(value: number) {
+    this.#setOption("sendTimeout", value);
+  }
+
+  /**
+   * ZMQ_RCVTIMEO: ms a `receive()` waits before `EAGAIN` (-1 forever); for
+   * later calls. A REQ whose receive timed out still waits for that reply:
+   * see the README's Lazy Pirate note.
+   */
+  get receiveTimeout(): number {
+    return this.#option("receiveTimeout");
+  }
+  set receiveTimeout(value: number) {
+    this.#setOption("receiveTimeout", value);
+  }
+
+  /**
+   * ZMQ_LINGER: ms `close()` gives queued messages to reach connected peers
+   * (-1 until written, 0 discards). Setting it just before `close()` is the
+   * Guide's idiom.
+   */
+  get linger(): number {
+    return this.#option("linger");
+  }
+  set linger(value: number) {
+    this.#setOption("linger", value);
+  }
+
+  /** ZMQ_RECONNECT_IVL: ms before redialling (-1: never); from the next retry. */
+  get reconnectInterval(): number {
+    return this.#option("reconnectInterval");
+  }
+  set reconnectInterval(value: number) {
+    this.#setOption("reconnectInterval", value);
+  }
+
+  /** ZMQ_RECONNECT_IVL_MAX: cap of the doubling reconnect interval (0: no doubling); from the next retry. */
+  get reconnectMaxInterval(): number {
+    return this.#option("reconnectMaxInterval");
+  }
+  set reconnectMaxInterval(value: number) {
+    this.#setOption("reconnectMaxInterval", value);
+  }
+
+  /** ZMQ_CONNECT_TIMEOUT: ms a TCP connect may take (0: the OS decides); from the next attempt. */
+  get connectTimeout(): number {
+    return this.#option("connectTimeout");
+  }
+  set connectTimeout(value: number) {
+    this.#setOption("connectTimeout", value);
+  }
+
+  /** ZMQ_HANDSHAKE_IVL: ms a new connection has for its handshake (0: no limit); for new connections. */
+  get handshakeInterval(): number {
+    return this.#option("handshakeInterval");
+  }
+  set handshakeInterval(value: number) {
+    this.#setOption("handshakeInterval", value);
+  }
+
+  /** ZMQ_HEARTBEAT_IVL: ms between PINGs (0: off); for new connections. */
+  get heartbeatInterval(): number {
+    return this.#option("heartbeatInterval");
+  }
+  set heartbeatInterval(value: number) {
+    this.#setOption("heartbeatInterval", value);
+    if (!this.#heartbeatTimeoutSet) this.#core.options.heartbeatTimeout = value;
+  }
+
+  /** ZMQ_HEARTBEAT_TIMEOUT: ms without traffic after a PING before a peer is dropped; for new connections. */
+  get heartbeatTimeout(): number {
+    return this.#option("heartbeatTimeout");
+  }
+  set heartbeatTimeout(value: number) {
+    this.#setOption("heartbeatTimeout", value);
+    this.#heartbeatTimeoutSet = true;
+  }
+
+  /** ZMQ_HEARTBEAT_TTL: ms sent in PINGs for the peer; for new connections. */
+  get heartbeatTimeToLive(): number {
+    return this.#option("heartbeatTimeToLive");
+  }
+  set heartbeatTimeToLive(value: number) {
+    this.#setOption("heartbeatTimeToLive", value);
+  }
+
+  /** ZMQ_MAXMSGSIZE: largest frame accepted (-1: no limit); for new connections. */
+  get maxMessageSize(): number {
+    return this.#option("maxMessageSize");
+  }
+  set maxMessageSize(value: number) {
+    this.#setOption("maxMessageSize", value);
+  }
+
+  /** ZMQ_IMMEDIATE, set at construction only (it decides how `connect()` queues). */
+  get immediate(): boolean {
+    return this.#core.options.immediate;
+  }
+
+  /** ZMQ_CONFLATE, set at construction only (libzmq reads it when a pipe is made). */
+  get conflate(): boolean {
+    return this.#core.options.conflate;
+  }
+
+  /** Bytes queued per peer before reading pauses, set at construction only (0: no byte bound). */
+  get receiveHighWaterMarkBytes(): number {
+    return this.#core.options.receiveHighWaterMarkBytes;
   }
 
   /** The ZMTP socket type, e.g. `"REQ"`. */
@@ -131,7 +319,7 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
    * @throws {ZmqError} `EAGAIN` after `sendTimeout`, `EFSM` out of turn, `ETERM` once closed.
    */
   send(message: MessageLike, options?: OperationOptions): Promise<void> {
-    let frames: Message;
+    let frames: Frames;
     try {
       frames = toFrames(message);
     } catch (e) {
@@ -148,15 +336,86 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
    * @throws {ZmqError} `EAGAIN` after `receiveTimeout`, `EFSM` out of turn, `ETERM` once closed.
    */
   receive(options?: OperationOptions): Promise<Message> {
-    return this.#core.receive(options?.signal);
+    return this.#core.receive(options?.signal) as Promise<Message>;
   }
 
   /**
    * The messages this socket receives, as a stream sharing the queue with
-   * {@linkcode receive}. It closes when the socket closes.
+   * {@linkcode receive}; the same stream on every access. It closes when the
+   * socket closes. Once cancelled (an aborted `pipeTo()`, `reader.cancel()`)
+   * it stays closed, like any stream: take a fresh one from
+   * {@linkcode readableStream}.
    */
   get readable(): ReadableStream<Message> {
-    return this.#readable ??= messageReadable(this.#core);
+    return this.#readable ??= this.readableStream();
+  }
+
+  /**
+   * A new stream of the messages this socket receives, sharing the queue
+   * with {@linkcode receive} and every other stream: one per reader, so
+   * cancelling one (an aborted `pipeTo()`) leaves the socket readable.
+   * Nothing is taken before a read, and a cancelled stream gives back what
+   * it had taken and not delivered.
+   *
+   * @example A fresh stream after an aborted pipe
+   * ```ts
+   * import { PullSocket, PushSocket, text } from "@monocoque/zmtp";
+   *
+   * await using pull = new PullSocket();
+   * await pull.bind("inproc://readable-stream-doc");
+   * await using push = new PushSocket();
+   * push.connect("inproc://readable-stream-doc");
+   * await push.send("one");
+   * await push.send("two");
+   *
+   * const stop = new AbortController();
+   * const seen: string[] = [];
+   * const sink = new WritableStream<Uint8Array[]>({
+   *   write([frame]) {
+   *     seen.push(text(frame));
+   *     stop.abort();
+   *   },
+   * });
+   * await pull.readableStream().pipeTo(sink, { signal: stop.signal }).catch(() => {});
+   * const [next] = await pull.readableStream().values().next().then((r) => r.value!);
+   * console.assert(seen[0] === "one" && text(next) === "two");
+   * ```
+   *
+   * @param options `signal` errors the stream (with the `ZmqError` an aborted
+   *   `receive()` gets) and gives back what it had not delivered.
+   * @returns A new readable stream.
+   */
+  readableStream(options?: OperationOptions): ReadableStream<Message> {
+    return messageReadable(this.#core, options?.signal) as ReadableStream<Message>;
+  }
+
+  /**
+   * The messages this socket receives, as an async iterator that stops on
+   * `signal`: what `for await (const m of socket)` uses, with a way to
+   * cancel the wait. An abort rejects the pending `next()` with `ZmqError`
+   * `ECANCELED` (or `EAGAIN` for `AbortSignal.timeout()`), the reason as
+   * `cause`; the socket's close ends the iteration quietly.
+   *
+   * @example Receive until a deadline
+   * ```ts
+   * import { PullSocket, ZmqError } from "@monocoque/zmtp";
+   *
+   * await using pull = new PullSocket();
+   * await pull.bind("inproc://messages-doc");
+   * try {
+   *   for await (const message of pull.messages({ signal: AbortSignal.timeout(50) })) {
+   *     console.log(message);
+   *   }
+   * } catch (e) {
+   *   console.assert(e instanceof ZmqError && e.code === "EAGAIN"); // the deadline passed
+   * }
+   * ```
+   *
+   * @param options `signal` ends the iteration by rejecting the pending `next()`.
+   * @returns An async iterator of messages.
+   */
+  messages(options?: OperationOptions): AsyncIterableIterator<Message> {
+    return new MessageIterator(this.#core, options?.signal) as AsyncIterableIterator<Message>;
   }
 
   /**
@@ -184,7 +443,9 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
    * Closes the socket: stops listening and connecting, gives queued messages
    * up to `linger` ms to reach connected peers, then closes every
    * connection. Pending `send()`/`receive()` calls reject with `ETERM`.
-   * Idempotent.
+   * Idempotent. With the default `linger` of -1 it waits as long as a
+   * connected peer does not read: set a finite `linger` (even just before
+   * closing) where that must not hold up the process.
    *
    * @returns Resolves once every port, file and timer is released.
    */
@@ -201,7 +462,7 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
    * @returns An async iterator of messages.
    */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
-    return new MessageIterator(this.#core);
+    return this.messages();
   }
 
   /** Closes the socket (for `await using`). */

@@ -238,7 +238,8 @@ export async function tryReceive(sock: Socket, ms: number): Promise<Message | un
   try {
     return await sock.receive({ signal: ac.signal });
   } catch (e) {
-    if (ac.signal.aborted && e === ac.signal.reason) return undefined;
+    // An aborted receive rejects with ZmqError ECANCELED, the reason as cause.
+    if (ac.signal.aborted && (e as Error).cause === ac.signal.reason) return undefined;
     throw e;
   } finally {
     clearTimeout(timer);

@@ -46,6 +46,7 @@ export type {
   ReqSocketOptions,
   RouterSocketOptions,
   SocketOptions,
+  WaitForSubscribersOptions,
   XPubSocketOptions,
 } from "./src/socket/options.ts";
 export type {
@@ -55,6 +56,7 @@ export type {
   Transport,
   TransportConnectOptions,
 } from "./src/transport/types.ts";
+export { merge, type MergedMessage, type MergeOptions } from "./src/socket/merge.ts";
 export { ReqSocket } from "./src/socket/req.ts";
 export { RepSocket } from "./src/socket/rep.ts";
 export { DealerSocket } from "./src/socket/dealer.ts";

@@ -139,6 +139,14 @@ export interface XPubSocketOptions extends PubSocketOptions {
   welcomeMessage?: string | Uint8Array;
 }
 
+/** Options for `waitForSubscribers()` on PUB and XPUB sockets. */
+export interface WaitForSubscribersOptions {
+  /** Stops waiting: the call rejects with `ZmqError` `ECANCELED` (`EAGAIN` for a timeout signal). */
+  signal?: AbortSignal;
+  /** ms to wait before rejecting with `ZmqError` `EAGAIN`. Default -1 (no limit). */
+  timeout?: number;
+}
+
 /** Options for `connect()`. */
 export interface ConnectOptions {
   /** ZMQ_CONNECT_ROUTING_ID: the routing id a ROUTER gives the peer of this connection. */

@@ -18,7 +18,8 @@ import type { Pipe } from "./_pipe.ts";
 import { SubscriptionTable } from "./_routing/subscription_table.ts";
 import { runSliced } from "./_slices.ts";
 import { PublisherPattern } from "./_subscriptions.ts";
-import type { XPubSocketOptions } from "./options.ts";
+import { SubscriberWaiters } from "./_subscriber_waiters.ts";
+import type { WaitForSubscribersOptions, XPubSocketOptions } from "./options.ts";
 import { Socket } from "./socket.ts";
 
 function subscriptionMessage(topic: Uint8Array, subscribe: boolean): Message {
@@ -35,6 +36,7 @@ class XPubPattern extends PublisherPattern {
   readonly #verbose: boolean;
   readonly #manual: boolean;
   readonly #welcome: Uint8Array | undefined;
+  readonly waiters: SubscriberWaiters = new SubscriberWaiters();
 
   constructor(core: SocketCore, options: XPubSocketOptions) {
     super(core, options);
@@ -52,6 +54,7 @@ class XPubPattern extends PublisherPattern {
 
   override detach(pipe: Pipe): void {
     super.detach(pipe);
+    this.waiters.left(pipe);
     // The pipe's queue in the fair queue outlives the detach (its messages
     // stay readable), so the reports go there, however many slices they take.
     const inbox = pipe.inbox;
@@ -88,6 +91,7 @@ class XPubPattern extends PublisherPattern {
   }
 
   override subscription(pipe: Pipe, topic: Uint8Array, subscribe: boolean): void {
+    if (subscribe) this.waiters.subscribed(pipe);
     if (this.#manual) {
       let requested = this.#requested.get(pipe);
       if (requested === undefined) this.#requested.set(pipe, requested = new SubscriptionTable());
@@ -154,6 +158,46 @@ export class XPubSocket extends Socket {
     super("XPUB", options);
     const core = coreOf(this);
     core.pattern = new XPubPattern(core, options ?? {});
+  }
+
+  /**
+   * Resolves once `n` subscribers are connected, each having completed its
+   * handshake and sent at least one subscription (counted whether or not
+   * `verbose` passes it on, and in `manual` mode before the application
+   * decides). See `PubSocket.waitForSubscribers`.
+   *
+   * @example Wait for two subscribers
+   * ```ts
+   * import { SubSocket, XPubSocket } from "@monocoque/zmtp";
+   *
+   * await using xpub = new XPubSocket();
+   * await xpub.bind("inproc://xpub-wait-doc");
+   * await using a = new SubSocket();
+   * await using b = new SubSocket();
+   * for (const sub of [a, b]) {
+   *   sub.subscribe("news");
+   *   sub.connect("inproc://xpub-wait-doc");
+   * }
+   * await xpub.waitForSubscribers(2, { signal: AbortSignal.timeout(5000) });
+   * ```
+   *
+   * @param n How many subscribers to wait for.
+   * @param options `timeout` in ms and `signal` to stop waiting.
+   * @returns Resolves when `n` subscribers are there.
+   * @throws {ZmqError} `EAGAIN` on timeout, `ECANCELED` when aborted, `ETERM` when closed.
+   */
+  waitForSubscribers(n: number, options?: WaitForSubscribersOptions): Promise<void> {
+    return (coreOf(this).pattern as XPubPattern).waiters.wait(n, options);
+  }
+
+  /**
+   * Closes the socket; a pending {@linkcode waitForSubscribers} rejects with `ETERM`.
+   *
+   * @returns Resolves once every port, file and timer is released.
+   */
+  override close(): Promise<void> {
+    (coreOf(this).pattern as XPubPattern).waiters.close();
+    return super.close();
   }
 
   /**

@@ -21,6 +21,11 @@ const EXAMPLES: [file: string, expected: RegExp][] = [
   ],
   ["streams.ts", /^streams: 3 messages relayed through a TransformStream$/m],
   ["demo.ts", /^ {2}queries answered +5 \(2 from REQ, 3 from DEALER\)$/m],
+  [
+    "lru_broker.ts",
+    /^lru_broker: 10 requests answered by \d workers \(worker-1=\d+( worker-\d=\d+)*\)$/m,
+  ],
+  ["shutdown.ts", /^shutdown: 3 jobs handled, every socket closed$/m],
 ];
 
 /** Generous: each example takes well under a second, but CI machines are slow. */

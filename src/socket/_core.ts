@@ -562,6 +562,15 @@ export class SocketCore implements PipeOwner {
     while (q.length > 0 && this.#returned.length > 0) q.shift()!.resolve(this.#returned.shift()!);
   }
 
+  /**
+   * Drops given-back messages: a REQ/REP whose state already counts them as
+   * received moves on when the application sends, so they are answered
+   * (REP) or superseded (REQ) and must not come out of a later receive().
+   */
+  dropReturned(): void {
+    this.#returned.length = 0;
+  }
+
   // ---- send / receive --------------------------------------------------
 
   send(frames: Message, signal: AbortSignal | undefined): Promise<void> {

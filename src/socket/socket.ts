@@ -325,7 +325,9 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#core.send(frames, options?.signal);
+    const core = this.#core;
+    if (core.type === "REQ" || core.type === "REP") core.dropReturned();
+    return core.send(frames, options?.signal);
   }
 
   /**

@@ -43,13 +43,14 @@ try {
   for (let i = 0; i < 32; i++) await stuck.send(big); // more than the kernel buffers take
 
   for (let i = 0; i < 3; i++) await push.send(`job ${i}`);
-  setTimeout(() => Deno.kill(Deno.pid, "SIGINT"), 50); // as if Ctrl-C were pressed
 
   // 2: the loop ends when the signal aborts.
   try {
     for await (const [job] of pull.messages({ signal: stop.signal })) {
       console.log(`handled ${new TextDecoder().decode(job)}`);
       handled++;
+      // As if Ctrl-C were pressed once the work is done (a timer would race the jobs).
+      if (handled === 3) Deno.kill(Deno.pid, "SIGINT");
     }
   } catch (e) {
     if (!(e instanceof ZmqError && e.code === "ECANCELED")) throw e;

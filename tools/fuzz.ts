@@ -8,7 +8,8 @@
  * Usage: `deno task fuzz [runs-per-property] [seed] [--only=text]` (default
  * 100000 runs per property, or `FUZZ_RUNS`; a random seed, printed so a
  * failure can be replayed; `--only` runs the properties whose name contains
- * the text, e.g. `--only=subscription` for the subscription table's).
+ * the text, or any of comma-separated texts, e.g. `--only=subscription` for the
+ * subscription table's, `--only=PLAIN,CURVE` for the security ones).
  *
  * @module
  */
@@ -21,7 +22,10 @@ import {
   stateCounts,
 } from "../tests/fuzz/_handshake_state_properties.ts";
 
-const only = Deno.args.find((a) => a.startsWith("--only="))?.slice("--only=".length);
+const onlyList = Deno.args.find((a) => a.startsWith("--only="))?.slice("--only=".length);
+/** Whether `--only=a,b` (any of the texts) selects the property named `name`. */
+const selected = (name: string) =>
+  onlyList === undefined || onlyList.split(",").some((text) => name.includes(text));
 const args = Deno.args.filter((a) => !a.startsWith("--only="));
 const runs = Number(args[0] ?? Deno.env.get("FUZZ_RUNS") ?? "100000");
 const seed = Number(args[1] ?? Math.floor(Math.random() * 0x7fffffff));
@@ -34,7 +38,7 @@ console.log(`Monocoque fuzz: ${runs} cases per property, seed ${seed}`);
 let failed = 0;
 let total = 0;
 for (const { name, property } of properties()) {
-  if (only !== undefined && !name.includes(only)) continue;
+  if (!selected(name)) continue;
   const started = performance.now();
   try {
     fc.assert(property, { numRuns: runs, seed });
@@ -57,7 +61,7 @@ const security = [
 ];
 let securityTotal = 0;
 for (const { name, property, cheap, counts: seen } of security) {
-  if (only !== undefined && !name.includes(only)) continue;
+  if (!selected(name)) continue;
   const started = performance.now();
   const numRuns = cheap ? runs : Math.max(1, Math.floor(runs / 10));
   try {

@@ -492,7 +492,7 @@ Deno.test("zeromq.js 6.8.0 (libzmq 4.3.5) as a second peer: CURVE and PLAIN, bot
     assert.equal((await accepted).peer.userId, "admin");
 
     const failed = nextEvent(rep, "handshakeFailed");
-    await using bad = await startPeer({
+    await using _bad = await startPeer({
       ...js,
       type: "REQ",
       connect: rep.lastEndpoint!,

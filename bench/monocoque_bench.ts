@@ -24,6 +24,7 @@ import {
 } from "../mod.ts";
 import { setImmediate } from "node:timers";
 import { main } from "./_modes.mjs";
+import { curveOptions } from "./_curve.mjs";
 
 const native = Deno.args[0] === "--native";
 const args = native ? Deno.args.slice(1) : Deno.args;
@@ -74,6 +75,7 @@ await main({
       linger,
     };
     if (transport) options.transport = transport;
+    Object.assign(options, curveOptions(kind, Deno.env.get("BENCH_CURVE")));
     // Lossless fan-out as in the C harness (XPUB_VERBOSE; noDrop is passed in
     // case the option exists, the subscriber reports losses either way).
     if (kind === "xpub") Object.assign(options, { verbose: true, noDrop: true });

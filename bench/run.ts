@@ -147,11 +147,12 @@ class Proc {
   readonly result: Promise<Json>;
   readonly status: Promise<Deno.CommandStatus>;
 
-  constructor(name: string, cmd: string[]) {
+  constructor(name: string, cmd: string[], env?: Record<string, string>) {
     this.name = name;
     this.#child = new Deno.Command(cmd[0], {
       args: cmd.slice(1),
       cwd: ROOT,
+      env,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -265,6 +266,8 @@ interface Scenario {
   bounds: [number, number];
   /** Implementations that run it (default DEFAULT_IMPLS). */
   impls?: Impl[];
+  /** Environment of its processes beyond the runner's own (BENCH_CURVE: see curveScenarios). */
+  env?: () => Record<string, string>;
 }
 
 const WITH_NATIVE: Impl[] = [...DEFAULT_IMPLS, "native"];
@@ -378,6 +381,7 @@ function scenarios(idleConnections: number): Scenario[] {
       impls: WITH_NATIVE,
     });
   }
+  list.push(...curveScenarios(list));
   list.push({
     id: `router-${ROUTER_DEALERS}`,
     kind: "router",
@@ -436,6 +440,35 @@ function scenarios(idleConnections: number): Scenario[] {
     bounds: [1, 1],
   });
   return list;
+}
+
+/**
+ * CURVE copies of PUSH→PULL tcp 16 B and 64 KiB and REQ/REP tcp 16 B: the same
+ * processes with BENCH_CURVE set to a server and a client key pair (four Z85
+ * keys), which every harness reads (bench/_curve.mjs, curve_opts in
+ * bench/c/zmq_bench.c); the binding socket is the CURVE server. No ZAP handler.
+ */
+function curveScenarios(plain: Scenario[]): Scenario[] {
+  const prior: Record<string, Record<Impl, number>> = {
+    "thr-tcp-16": { libzmq: 8e5, zeromqjs: 1.2e5, monocoque: 1.5e5, native: 1.5e5 },
+    "thr-tcp-65536": { libzmq: 1e4, zeromqjs: 8e3, monocoque: 2e3, native: 2e3 },
+    "rtt-req-16": { libzmq: 10000, zeromqjs: 5000, monocoque: 5000, native: 5000 },
+  };
+  return plain.filter((s) => s.id in prior).map((s) => ({
+    ...s,
+    id: `curve-${s.id}`,
+    label: `CURVE ${s.label}`,
+    prior: prior[s.id],
+    impls: DEFAULT_IMPLS,
+    env: () => ({ BENCH_CURVE: curveKeys() }),
+  }));
+}
+
+let curveKeysCache = "";
+/** BENCH_CURVE: server public, server secret, client public, client secret (set in main). */
+function curveKeys(): string {
+  if (!curveKeysCache) throw new Error("CURVE keys were not generated");
+  return curveKeysCache;
 }
 
 function command(impl: Impl, args: string[]): string[] {
@@ -503,7 +536,8 @@ async function runOnce(
         : spec.impl === "base"
         ? (impl === "native" ? "monocoque" : impl)
         : spec.impl;
-      procs.push([spec, new Proc(`${who} ${spec.args[0]}`, command(who, spec.args))]);
+      const name = `${who} ${spec.args[0]}`;
+      procs.push([spec, new Proc(name, command(who, spec.args), s.env?.())]);
     }
     return Promise.all(
       procs.filter(([sp]) => sp.order === order).map(([, p]) =>
@@ -804,6 +838,13 @@ async function main(): Promise<void> {
   const all = scenarios(o.idleConnections).filter((s) =>
     o.filter.length === 0 || o.filter.some((f) => s.id.includes(f))
   );
+  if (all.some((s) => s.env)) {
+    // Fresh key pairs for this run, made by Monocoque (mod.ts exports curveKeyPair).
+    const { curveKeyPair } = await import("../mod.ts");
+    const [server, client] = [curveKeyPair(), curveKeyPair()];
+    curveKeysCache = [server.publicKey, server.secretKey, client.publicKey, client.secretKey]
+      .join(" ");
+  }
   const meta = {
     date: new Date().toISOString(),
     runs: o.runs,

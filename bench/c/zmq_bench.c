@@ -86,18 +86,45 @@ static void ready(void) {
   fflush(stdout);
 }
 
+static void set_int(void *s, int opt, int v) {
+  if (zmq_setsockopt(s, opt, &v, sizeof v) != 0) die("setsockopt");
+}
+
+/*
+ * CURVE when BENCH_CURVE holds four Z85 keys separated by spaces: server
+ * public, server secret, client public, client secret. The binding socket is
+ * the CURVE server, the connecting one the client; no ZAP handler, so every
+ * client that knows the server key is accepted (as in libzmq without one).
+ */
+static void curve_opts(void *s, int server) {
+  const char *env = getenv("BENCH_CURVE");
+  char key[4][41];
+  if (!env || !*env) return;
+  if (sscanf(env, "%40s %40s %40s %40s", key[0], key[1], key[2], key[3]) != 4) {
+    fprintf(stderr, "zmq_bench: BENCH_CURVE needs four Z85 keys\n");
+    exit(2);
+  }
+  if (server) {
+    set_int(s, ZMQ_CURVE_SERVER, 1);
+    if (zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, key[1], 40) != 0) die("curve secret key");
+  } else {
+    if (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, key[0], 40) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, key[2], 40) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, key[3], 40) != 0)
+      die("curve client keys");
+  }
+}
+
 /* Set up the endpoint: '@' binds, '>' connects, otherwise the mode's default. */
 static void attach(void *s, const char *ep, int bind_by_default) {
   int do_bind = bind_by_default;
   if (ep[0] == '@') do_bind = 1, ep++;
   else if (ep[0] == '>') do_bind = 0, ep++;
+  curve_opts(s, do_bind);
   if ((do_bind ? zmq_bind(s, ep) : zmq_connect(s, ep)) != 0)
     die(do_bind ? "bind" : "connect");
 }
 
-static void set_int(void *s, int opt, int v) {
-  if (zmq_setsockopt(s, opt, &v, sizeof v) != 0) die("setsockopt");
-}
 
 static void common_opts(void *s) {
   set_int(s, ZMQ_SNDHWM, HWM);

@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import process from "node:process";
 import { main } from "../_modes.mjs";
+import { curveOptions } from "../_curve.mjs";
 
 // Loaded with require so that `deno check`, which also sees this file, has no
 // npm specifier to resolve: zeromq.js lives in bench/node/node_modules only.
@@ -45,6 +46,7 @@ await main({
     if (kind !== "push") options.receiveHighWaterMark = hwm;
     // Lossless fan-out, as in the C harness: XPUB_NODROP, XPUB_VERBOSE.
     if (kind === "xpub") Object.assign(options, { noDrop: true, verbosity: "allSubs" });
+    Object.assign(options, curveOptions(kind, process.env.BENCH_CURVE));
     return new classes[kind](options);
   },
   payload: (size) => Buffer.alloc(size, "a"),

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { MAC_SIZE, NONCE_SIZE, openAfternm, sealAfternm } from "./_curve_crypto.ts";
+import { MAC_SIZE, NONCE_SIZE, openAfternm, sealAfternmInPlace } from "./_curve_crypto.ts";
 import { ascii, bytesEqualAt, FLAG_COMMAND, FLAG_MORE, ProtocolViolation } from "./_wire.ts";
 import type { FrameCodec } from "./mechanism.ts";
 
@@ -86,16 +86,18 @@ export class CurveCodec implements FrameCodec {
   }
 
   wrap(flags: number, body: Uint8Array): Uint8Array {
-    const plain = new Uint8Array(1 + body.length);
-    plain[0] = (flags & FLAG_MORE ? CURVE_MORE : 0) | (flags & FLAG_COMMAND ? CURVE_COMMAND : 0);
-    plain.set(body, 1);
+    // One allocation and one copy of the body: the flags octet and the body are
+    // written where the ciphertext goes and sealed in place; the command name
+    // and short nonce then overwrite the cipher's zeroed scratch (HEADER is 16).
+    const out = new Uint8Array(HEADER + MAC_SIZE + 1 + body.length);
+    out[HEADER + MAC_SIZE] = (flags & FLAG_MORE ? CURVE_MORE : 0) |
+      (flags & FLAG_COMMAND ? CURVE_COMMAND : 0);
+    out.set(body, HEADER + MAC_SIZE + 1);
     const nonce = this.#sendNonce;
     putNonce(nonce, 16, this.#next++);
-    const box = sealAfternm(this.#key, nonce, plain);
-    const out = new Uint8Array(HEADER + box.length);
+    sealAfternmInPlace(this.#key, nonce, out);
     out.set(MESSAGE);
     out.set(nonce.subarray(16), MESSAGE.length);
-    out.set(box, HEADER);
     return out;
   }
 

@@ -76,6 +76,17 @@ export function sealAfternm(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8
 }
 
 /**
+ * {@link sealAfternm} in place: `buffer[32..]` holds the plaintext; on return
+ * `buffer[16..32]` holds the MAC, `buffer[32..]` the ciphertext, and
+ * `buffer[0..16]` is zeroed scratch the caller may then overwrite. Saves the
+ * copies and allocations of a separate plaintext, box and frame (noble's
+ * secretbox needs exactly this 32-octet scratch area before its output).
+ */
+export function sealAfternmInPlace(key: Uint8Array, nonce: Uint8Array, buffer: Uint8Array): void {
+  xsalsa20poly1305(key, nonce).encrypt(buffer.subarray(2 * MAC_SIZE), buffer);
+}
+
+/**
  * libsodium's `crypto_box_open_easy_afternm` (also `crypto_secretbox_open_easy`).
  *
  * @returns The plaintext, or `undefined` when the box is too short or its tag is wrong.

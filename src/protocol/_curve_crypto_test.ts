@@ -7,6 +7,7 @@ import {
   publicKeyOf,
   seal,
   sealAfternm,
+  sealAfternmInPlace,
 } from "./_curve_crypto.ts";
 
 const hex = (text: string) => Uint8Array.from(text.match(/../g)!, (h) => parseInt(h, 16));
@@ -39,6 +40,15 @@ Deno.test("sealAfternm matches libsodium's crypto_box_easy_afternm, and opens", 
   assert.deepEqual(openAfternm(BEFORENM, NONCE, BOX), plain);
   assert.deepEqual(seal(PUBLIC_B, SECRET_A, NONCE, plain), BOX);
   assert.deepEqual(open(PUBLIC_A, SECRET_B, NONCE, BOX), plain);
+});
+
+Deno.test("sealAfternmInPlace leaves libsodium's box after 16 zeroed octets", () => {
+  const plain = Uint8Array.of(0, ...ascii("hello"));
+  const buffer = new Uint8Array(32 + plain.length).fill(0xee);
+  buffer.set(plain, 32);
+  sealAfternmInPlace(BEFORENM, NONCE, buffer);
+  assert.deepEqual(buffer.subarray(16), BOX);
+  assert.deepEqual(buffer.subarray(0, 16), new Uint8Array(16));
 });
 
 Deno.test("a tampered or short box does not open", () => {

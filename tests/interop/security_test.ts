@@ -3,7 +3,8 @@
  * processes): Monocoque as client and as server, keys made by us and by `zmq.curve_keypair()`,
  * pyzmq's `zmq.auth` ThreadAuthenticator judging our clients and our `Authenticator` judging
  * theirs, REQ/REP, DEALER/ROUTER and PUB/SUB over CURVE with multipart and 1 MiB messages, tcp
- * and ipc, and a TCP relay proving nothing readable crosses the wire after the greeting.
+ * and ipc, and a TCP relay proving nothing readable crosses the wire after the greeting; and
+ * zeromq.js 6.8.0 (its bundled libzmq 4.3.5, under Node) as a second peer for CURVE and PLAIN.
  *
  * @module
  */
@@ -368,6 +369,139 @@ Deno.test("CURVE with ZAP: zmq.auth judging our clients, our Authenticator judgi
       assert.equal(seen?.value, 400);
     },
   );
+});
+
+Deno.test("zeromq.js 6.8.0 (libzmq 4.3.5) as a second peer: CURVE and PLAIN, both ways", async (t) => {
+  const js = { impl: "zeromqjs" as const };
+  await t.step("a zeromq.js CURVE server allows our key and denies another", async () => {
+    await using rep = await startPeer({
+      ...js,
+      type: "REP",
+      bind: "tcp://127.0.0.1:0",
+      options: {
+        curveServer: true,
+        curveSecretkey: ours.secretKey,
+        curveAllow: [ourClient.publicKey],
+      },
+    });
+    await using req = new ReqSocket({
+      ...BOUNDED,
+      curveServerKey: ours.publicKey,
+      curveSecretKey: ourClient.secretKey,
+    });
+    req.connect(rep.endpoint);
+    await reqRoundTrip(req, rep);
+
+    await using denied = new ReqSocket({
+      ...BOUNDED,
+      curveServerKey: ours.publicKey,
+      curveSecretKey: curveKeyPair().secretKey,
+      reconnectInterval: -1,
+    });
+    const failed = nextEvent(denied, "handshakeFailed");
+    denied.connect(rep.endpoint);
+    const ev = await failed;
+    assert.equal(ev.kind, "authentication");
+    assert.match(ev.reason, /400/);
+  });
+
+  await t.step("our CURVE server with an Authenticator judges zeromq.js clients", async () => {
+    await using auth = new Authenticator();
+    await auth.start();
+    auth.configureCurve([ourClient.publicKey]);
+    await using rep = new RepSocket({
+      ...BOUNDED,
+      curveServer: true,
+      curveSecretKey: ours.secretKey,
+    });
+    await rep.bind("tcp://127.0.0.1:0");
+    const accepted = nextEvent(rep, "handshakeSucceeded");
+    await using req = await startPeer({
+      ...js,
+      type: "REQ",
+      connect: rep.lastEndpoint!,
+      options: {
+        curveServerkey: ours.publicKey,
+        curvePublickey: ourClient.publicKey,
+        curveSecretkey: ourClient.secretKey,
+      },
+    });
+    await repRoundTrip(rep, req);
+    assert.equal((await accepted).peer.userId, ourClient.publicKey);
+
+    const stranger = curveKeyPair();
+    const failed = nextEvent(rep, "handshakeFailed");
+    await using bad = await startPeer({
+      ...js,
+      type: "REQ",
+      connect: rep.lastEndpoint!,
+      options: {
+        curveServerkey: ours.publicKey,
+        curvePublickey: stranger.publicKey,
+        curveSecretkey: stranger.secretKey,
+        monitor: true,
+      },
+    });
+    const ev = await failed;
+    assert.equal(ev.kind, "authentication");
+    assert.ok(await bad.waitEvent("HANDSHAKE_FAILED_AUTH"), "zeromq.js saw our ERROR 400");
+  });
+
+  await t.step("a zeromq.js PLAIN server with a ZAP handler accepts our user only", async () => {
+    await using rep = await startPeer({
+      ...js,
+      type: "REP",
+      bind: "tcp://127.0.0.1:0",
+      options: { plainUsers: "admin:secret" },
+    });
+    await using req = new ReqSocket({
+      ...BOUNDED,
+      plainUsername: "admin",
+      plainPassword: "secret",
+    });
+    req.connect(rep.endpoint);
+    await reqRoundTrip(req, rep);
+
+    await using wrong = new ReqSocket({
+      ...BOUNDED,
+      plainUsername: "admin",
+      plainPassword: "guess",
+      reconnectInterval: -1,
+    });
+    const failed = nextEvent(wrong, "handshakeFailed");
+    wrong.connect(rep.endpoint);
+    const ev = await failed;
+    assert.equal(ev.kind, "authentication", ev.reason);
+    assert.match(ev.reason, /ERROR command: 400/);
+  });
+
+  await t.step("our PLAIN server with an Authenticator judges zeromq.js clients", async () => {
+    await using auth = new Authenticator();
+    await auth.start();
+    auth.configurePlain({ admin: "secret" });
+    await using rep = new RepSocket({ ...BOUNDED, plainServer: true });
+    await rep.bind("tcp://127.0.0.1:0");
+    const accepted = nextEvent(rep, "handshakeSucceeded");
+    await using req = await startPeer({
+      ...js,
+      type: "REQ",
+      connect: rep.lastEndpoint!,
+      options: { plainUsername: "admin", plainPassword: "secret" },
+    });
+    await repRoundTrip(rep, req);
+    assert.equal((await accepted).peer.userId, "admin");
+
+    const failed = nextEvent(rep, "handshakeFailed");
+    await using _bad = await startPeer({
+      ...js,
+      type: "REQ",
+      connect: rep.lastEndpoint!,
+      options: { plainUsername: "admin", plainPassword: "guess" },
+    });
+    const ev = await failed;
+    assert.equal(ev.kind, "authentication");
+    assert.match(ev.reason, /Invalid username or password/);
+  });
 });
 
 Deno.test("PUB/SUB over CURVE with libzmq, both roles", async (t) => {

@@ -112,10 +112,14 @@ function parseArgs(argv) {
     options: {},
     monitor: false,
     xpubVerbose: false,
+    plainUsers: undefined,
+    curveAllow: [],
   };
   for (let i = 0; i < argv.length; i++) {
-    const name = argv[i].replace(/^--/, "");
+    // `--flag=value` as well as `--flag value` (Z85 keys may begin with "-", as zmq_peer.py takes them).
+    const [name, inline] = argv[i].replace(/^--/, "").split(/=(.*)/s, 2);
     const next = () => {
+      if (inline !== undefined) return inline;
       if (i + 1 >= argv.length) throw new Error(`--${name} needs a value`);
       return argv[++i];
     };
@@ -127,6 +131,10 @@ function parseArgs(argv) {
     else if (name === "monitor") a.monitor = true;
     else if (name === "xpub-verbose") a.xpubVerbose = "allSubs";
     else if (name === "xpub-verboser") a.xpubVerbose = "allSubsUnsubs";
+    else if (name === "plain-users") {
+      a.plainUsers = next();
+      a.options.plainServer = true;
+    } else if (name === "curve-allow") a.curveAllow.push(next());
     else if (FLAGS[name]) {
       const [opt, kind] = FLAGS[name];
       a.options[opt] = kind === "flag"
@@ -140,6 +148,58 @@ function parseArgs(argv) {
   }
   if (!TYPES[a.type]) throw new Error(`--type must be one of ${Object.keys(TYPES).join(", ")}`);
   return a;
+}
+
+const Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+
+/** Z85 (rfc.zeromq.org spec 32) of bytes whose length is a multiple of 4. */
+function z85(bytes) {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 4) {
+    let v = bytes.readUInt32BE(i);
+    const chunk = [];
+    for (let k = 0; k < 5; k++, v = Math.floor(v / 85)) chunk.unshift(Z85[v % 85]);
+    out += chunk.join("");
+  }
+  return out;
+}
+
+/**
+ * A ZAP handler (rfc.zeromq.org spec 27) on inproc://zeromq.zap.01 of zeromq.js's global
+ * context, like zmq_peer.py's zmq.auth: PLAIN users "user:pass,..." and CURVE public keys
+ * (Z85, or "any") are accepted with 200, everything else refused with 400.
+ */
+async function startZap(a) {
+  if (a.plainUsers === undefined && a.curveAllow.length === 0) return undefined;
+  const users = new Map(
+    (a.plainUsers ?? "").split(",").filter(Boolean).map((pair) => {
+      const at = pair.indexOf(":");
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+  const handler = new zmq.Reply({ linger: 0 });
+  await handler.bind("inproc://zeromq.zap.01");
+  (async () => {
+    for await (const [version, id, _domain, _address, _identity, mechanism, ...creds] of handler) {
+      let ok = false, user = "";
+      if (mechanism.toString() === "PLAIN") {
+        user = creds[0].toString();
+        ok = users.has(user) && users.get(user) === creds[1].toString();
+      } else if (mechanism.toString() === "CURVE") {
+        user = z85(creds[0]);
+        ok = a.curveAllow.includes("any") || a.curveAllow.includes(user);
+      }
+      await handler.send([
+        version,
+        id,
+        ok ? "200" : "400",
+        ok ? "OK" : "Denied",
+        ok ? user : "",
+        Buffer.alloc(0),
+      ]);
+    }
+  })().catch(() => {/* closed */});
+  return handler;
 }
 
 class Peer {
@@ -182,6 +242,7 @@ class Peer {
   }
 
   async start() {
+    this.zap = await startZap(this.a);
     for (const ep of this.a.bind) {
       await this.sock.bind(ep);
       this.endpoints.push(this.sock.lastEndpoint);
@@ -334,6 +395,7 @@ class Peer {
 
   close() {
     this.sock.close();
+    this.zap?.close();
   }
 }
 

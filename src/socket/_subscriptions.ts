@@ -13,7 +13,7 @@ import type { Pipe } from "./_pipe.ts";
 import { BasePattern } from "./_pattern.ts";
 import { SubscriptionTable } from "./_routing/subscription_table.ts";
 import { allHaveRoom, distribute } from "./_routing/distributor.ts";
-import type { SocketCore } from "./_core.ts";
+import type { DeferredSend, SocketCore } from "./_core.ts";
 import type { PubSocketOptions } from "./options.ts";
 
 /** Fan-out to subscribers; subclasses decide what subscriptions do. */
@@ -22,6 +22,8 @@ export class PublisherPattern extends BasePattern {
   readonly subscribers: Set<Pipe> = new Set();
   readonly #noDrop: boolean;
   #missed = false;
+  #deferred: Pipe[] = [];
+  #deferredFrames: Message | undefined;
 
   constructor(core: SocketCore, options: PubSocketOptions) {
     super(core);
@@ -52,9 +54,25 @@ export class PublisherPattern extends BasePattern {
   }
 
   override trySend(frames: Message): boolean {
-    if (this.#noDrop && !allHaveRoom(this.subscribers, frames)) return false;
-    if (distribute(this.subscribers, frames) > 0) this.#missed = true;
+    if (this.#noDrop) {
+      if (!allHaveRoom(this.subscribers, frames)) return false;
+      distribute(this.subscribers, frames);
+      return true;
+    }
+    const deferred = this.#deferred;
+    if (distribute(this.subscribers, frames, deferred) > 0) this.#missed = true;
+    if (deferred.length > 0) this.#deferredFrames = frames;
     return true;
+  }
+
+  /** Subscribers that were full while their writes moved: retried once I/O ran. */
+  takeDeferred(): DeferredSend[] | undefined {
+    const pipes = this.#deferred;
+    if (pipes.length === 0) return undefined;
+    this.#deferred = [];
+    const frames = this.#deferredFrames!;
+    this.#deferredFrames = undefined;
+    return pipes.map((pipe) => ({ pipe, frames }));
   }
 
   override shouldYield(): boolean {

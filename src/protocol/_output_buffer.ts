@@ -11,7 +11,7 @@
  * gets one sized to what the last batch used. A connection that idles, or
  * whose peer stopped reading, then pins at most a small chunk here and the
  * bytes of its one write in flight: the region handed out of a released chunk
- * is copied to its own exact-size buffer when most of the chunk would
+ * is copied to its own exact-size buffer when much of the chunk would
  * otherwise stay pinned by it.
  *
  * @module
@@ -27,16 +27,19 @@ export const KEEP_SIZE = 4 * 1024;
 const FIRST_CHUNK_SIZE = 512;
 /** Bodies larger than this are queued as views instead of being copied. */
 export const COPY_LIMIT = 8 * 1024;
-/** A released chunk whose handed-out region would waste more than this is copied out. */
-const LOOSE_SLACK = 8 * 1024;
+/**
+ * A released chunk whose handed-out region would leave more than this (and
+ * more than a quarter of the region) pinned unused is copied out.
+ */
+const LOOSE_SLACK = 1024;
 
 const NO_OUTPUT: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 const EMPTY = new Uint8Array(0);
 
-function nextPowerOfTwo(n: number): number {
-  let p = FIRST_CHUNK_SIZE;
-  while (p < n) p *= 2;
-  return p;
+/** A chunk for a batch like the last one: its size plus an eighth, in 64-octet steps. */
+function sizeFor(batch: number): number {
+  const size = (batch + (batch >> 3) + 63) & ~63;
+  return Math.min(CHUNK_SIZE, Math.max(FIRST_CHUNK_SIZE, size));
 }
 
 /** Encodes frames into a queue of byte arrays to write, in order. */
@@ -136,7 +139,7 @@ export class OutputBuffer {
   #release(inChunk: number, batch: number): void {
     const chunk = this.#chunk;
     const slack = chunk.length - inChunk;
-    if (slack > LOOSE_SLACK && slack > inChunk) {
+    if (slack > LOOSE_SLACK && slack > inChunk >> 2) {
       const q = this.#queue;
       for (let i = 0; i < q.length; i++) {
         if (q[i].buffer === chunk.buffer) q[i] = q[i].slice();
@@ -146,7 +149,7 @@ export class OutputBuffer {
     this.#start = 0;
     this.#used = 0;
     this.#batchStart = 0;
-    this.#nextSize = Math.min(CHUNK_SIZE, nextPowerOfTwo(batch));
+    this.#nextSize = sizeFor(batch);
   }
 
   // Moves the pending region of the chunk into the queue.

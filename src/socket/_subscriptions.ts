@@ -2,8 +2,10 @@
  * What PUB and XPUB share (RFC 29): each peer's subscriptions, learnt from
  * SUBSCRIBE/CANCEL commands or from the 0x01/0x00 subscription messages of
  * ZMTP 3.0 peers, and fan-out of each message to every matching peer with
- * room. Publishing never waits: a peer at its high-water mark misses the
- * message; internal.
+ * room. Publishing never blocks: a peer at its high-water mark misses the
+ * message, unless its writes are still moving, in which case the send lets
+ * I/O run a few turns first (so a subscriber that keeps up is not cut just
+ * because the loop never yielded); internal.
  *
  * @module
  */
@@ -21,7 +23,6 @@ export class PublisherPattern extends BasePattern {
   override readonly attachEarly = false;
   readonly subscribers: Set<Pipe> = new Set();
   readonly #noDrop: boolean;
-  #missed = false;
   #deferred: Pipe[] = [];
   #deferredFrames: Message | undefined;
 
@@ -60,7 +61,9 @@ export class PublisherPattern extends BasePattern {
       return true;
     }
     const deferred = this.#deferred;
-    if (distribute(this.subscribers, frames, deferred) > 0) this.#missed = true;
+    // Misses need no yield of their own: a subscriber whose writes move is
+    // deferred, and the core lets I/O run at least every millisecond.
+    distribute(this.subscribers, frames, deferred);
     if (deferred.length > 0) this.#deferredFrames = frames;
     return true;
   }
@@ -73,11 +76,5 @@ export class PublisherPattern extends BasePattern {
     const frames = this.#deferredFrames!;
     this.#deferredFrames = undefined;
     return pipes.map((pipe) => ({ pipe, frames }));
-  }
-
-  override shouldYield(): boolean {
-    const missed = this.#missed;
-    this.#missed = false;
-    return missed;
   }
 }

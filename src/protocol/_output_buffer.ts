@@ -10,9 +10,10 @@
  * lets go of any chunk larger than {@linkcode KEEP_SIZE}, so the next batch
  * gets one sized to what the last batch used. A connection that idles, or
  * whose peer stopped reading, then pins at most a small chunk here and the
- * bytes of its one write in flight: the region handed out of a released chunk
- * is copied to its own exact-size buffer when much of the chunk would
- * otherwise stay pinned by it.
+ * bytes of its one write in flight: a batch handed out as one view of a
+ * released chunk is copied to its own exact-size buffer when much of the
+ * chunk would otherwise stay pinned by it (several views are copied together
+ * by the stream transport anyway).
  *
  * @module
  */
@@ -139,12 +140,10 @@ export class OutputBuffer {
   #release(inChunk: number, batch: number): void {
     const chunk = this.#chunk;
     const slack = chunk.length - inChunk;
-    if (slack > LOOSE_SLACK && slack > inChunk >> 2) {
-      const q = this.#queue;
-      for (let i = 0; i < q.length; i++) {
-        if (q[i].buffer === chunk.buffer) q[i] = q[i].slice();
-      }
-    }
+    // Only a batch of one view is written straight from the chunk: a stream
+    // transport copies several views together anyway (see transport/_stream.ts).
+    const q = this.#queue;
+    if (q.length === 1 && slack > LOOSE_SLACK && slack > inChunk >> 2) q[0] = q[0].slice();
     this.#chunk = EMPTY;
     this.#start = 0;
     this.#used = 0;

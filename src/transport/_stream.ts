@@ -16,12 +16,19 @@ import type { Connection, Listener } from "./types.ts";
 /**
  * Most bytes copied together for one write. Deno has no writev: small
  * buffers are copied into one and written with one syscall, which costs far
- * less than the extra write(2) a separate 9-octet frame header would. The
- * copy is exact-size and made per write, never kept per connection: a write
- * to a peer that stopped reading pins only its own bytes, so a thousand
- * stalled peers do not each hold a full-size buffer for life.
+ * less than the extra write(2) a separate 9-octet frame header would.
+ *
+ * Gathers come from a small process-wide pool, taken per write and returned
+ * when it completes, never kept per connection: a write to a peer that
+ * stopped reading pins its buffer until the peer reads or leaves, so with
+ * many stalled peers the pool runs dry and later gathers are exact-size
+ * copies (pinning only their own bytes). At most GATHER_POOL × GATHER_SIZE
+ * is ever held by pooled gathers, however many connections stall; before,
+ * every connection kept its own for life.
  */
 export const GATHER_SIZE = 256 * 1024;
+/** Pooled gather buffers in the process, lent or idle. */
+export const GATHER_POOL = 4;
 /** Buffers larger than this are written directly rather than copied. */
 export const DIRECT_LIMIT = 128 * 1024;
 
@@ -83,9 +90,27 @@ async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
 
 const EMPTY = new Uint8Array(0);
 
+const idleGathers: ArrayBuffer[] = [];
+const pooledGathers = new Set<ArrayBuffer>();
+
+/** A gather of `size` bytes: pooled when one is free (or may be made), else exact-size. */
+function takeGather(size: number): Uint8Array {
+  let buffer = idleGathers.pop();
+  if (buffer === undefined && pooledGathers.size < GATHER_POOL) {
+    buffer = new ArrayBuffer(GATHER_SIZE);
+    pooledGathers.add(buffer);
+  }
+  return buffer === undefined ? new Uint8Array(size) : new Uint8Array(buffer, 0, size);
+}
+
+/** Gives a written (or abandoned) unit's gather back to the pool if it came from there. */
+function returnGather(unit: Uint8Array): void {
+  if (pooledGathers.has(unit.buffer as ArrayBuffer)) idleGathers.push(unit.buffer as ArrayBuffer);
+}
+
 /**
  * Turns buffers to write into write units: large buffers as they are, runs of
- * small ones copied into one exact-size buffer each (at most GATHER_SIZE).
+ * small ones copied into one gather each (at most GATHER_SIZE).
  */
 function gatherWrites(buffers: readonly Uint8Array[]): Uint8Array[] {
   if (buffers.length === 1) return buffers[0].length > 0 ? [buffers[0]] : [];
@@ -106,7 +131,7 @@ function gatherWrites(buffers: readonly Uint8Array[]): Uint8Array[] {
       i = end;
       continue;
     }
-    const gather = new Uint8Array(total);
+    const gather = takeGather(total);
     let used = 0;
     for (; i < end; i++) {
       gather.set(buffers[i], used);
@@ -154,13 +179,20 @@ export class StreamConnection implements Connection, Disposable {
   // Takes the units, not the caller's buffers: once gathered, the chunks they
   // were copied from are free even while a write to a stalled peer pends.
   async #writeNow(units: Uint8Array[]): Promise<void> {
+    let i = 0;
     try {
-      for (let i = 0; i < units.length; i++) {
+      for (; i < units.length; i++) {
         const unit = units[i];
         units[i] = EMPTY;
-        await writeAll(this.#conn, unit);
+        try {
+          await writeAll(this.#conn, unit);
+        } finally {
+          // Deno lets go of a buffer once its write settles, written or failed.
+          returnGather(unit);
+        }
       }
     } catch (err) {
+      for (i++; i < units.length; i++) returnGather(units[i]);
       if (this.#closed || isClosedError(err)) {
         throw new ZmqError("ECONNRESET", "Connection closed during write", { cause: err });
       }

@@ -93,6 +93,11 @@ const EMPTY = new Uint8Array(0);
 const idleGathers: ArrayBuffer[] = [];
 const pooledGathers = new Set<ArrayBuffer>();
 
+/** Bytes held by pooled gathers, lent or idle: a fixed process-wide cost of at most 1 MiB. */
+export function gatherPoolBytes(): number {
+  return pooledGathers.size * GATHER_SIZE;
+}
+
 /** A gather of `size` bytes: pooled when one is free (or may be made), else exact-size. */
 function takeGather(size: number): Uint8Array {
   let buffer = idleGathers.pop();

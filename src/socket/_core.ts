@@ -548,6 +548,7 @@ export class SocketCore implements PipeOwner {
       this.#sendPrepared(g.frames, g.signal).then(g.resolve, g.reject);
     }
   }
+
   receive(signal: AbortSignal | undefined): Promise<Message> {
     if (this.closed) return Promise.reject(new ZmqError("ETERM", "The socket is closed"));
     try {

@@ -1,35 +1,69 @@
 /**
  * The outgoing byte queue of a session. Frame headers and small bodies are
- * gathered into a chunk (growing to 64 KiB under load) by bump allocation: `take()` hands out
+ * gathered into a chunk by bump allocation: `take()` hands out
  * `chunk.subarray(start, used)` and later writes continue after `used` in the
  * same chunk, so bytes already handed out are never overwritten. A body larger
  * than {@linkcode COPY_LIMIT} goes out as its own view, uncopied.
+ *
+ * Memory follows demand, never the peak: a chunk grows (doubling up to
+ * {@linkcode CHUNK_SIZE}) only while one batch needs more room, and `take()`
+ * lets go of any chunk larger than {@linkcode KEEP_SIZE}, so the next batch
+ * gets one sized to what the last batch used. A connection that idles, or
+ * whose peer stopped reading, then pins at most a small chunk here and the
+ * bytes of its one write in flight: a batch handed out as one view of a
+ * released chunk is copied to its own exact-size buffer when much of the
+ * chunk would otherwise stay pinned by it (several views are copied together
+ * by the stream transport anyway).
  *
  * @module
  */
 
 import { FLAG_LONG } from "./_wire.ts";
 
-/** Size a pooled outgoing chunk grows to under load. */
+/** Largest chunk a batch grows to. */
 export const CHUNK_SIZE = 64 * 1024;
+/** Chunks up to this size are kept across batches; larger ones are let go by `take()`. */
+export const KEEP_SIZE = 4 * 1024;
 /** Size of the first chunk: an idle connection only ever writes its handshake. */
 const FIRST_CHUNK_SIZE = 512;
 /** Bodies larger than this are queued as views instead of being copied. */
 export const COPY_LIMIT = 8 * 1024;
+/**
+ * A released chunk whose handed-out region would leave more than this (and
+ * more than a quarter of the region) pinned unused is copied out.
+ */
+const LOOSE_SLACK = 1024;
 
 const NO_OUTPUT: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
+const EMPTY = new Uint8Array(0);
+
+/** A chunk for a batch like the last one: its size plus an eighth, in 64-octet steps. */
+function sizeFor(batch: number): number {
+  const size = (batch + (batch >> 3) + 63) & ~63;
+  return Math.min(CHUNK_SIZE, Math.max(FIRST_CHUNK_SIZE, size));
+}
 
 /** Encodes frames into a queue of byte arrays to write, in order. */
 export class OutputBuffer {
-  #chunk = new Uint8Array(FIRST_CHUNK_SIZE);
+  #chunk: Uint8Array = EMPTY;
   #start = 0;
   #used = 0;
+  /** Where in the current chunk the bytes of the batch being built begin. */
+  #batchStart = 0;
+  /** Bytes this batch has put into chunks (for sizing the next batch's first chunk). */
+  #batchBytes = 0;
+  #nextSize = FIRST_CHUNK_SIZE;
   #queue: Uint8Array[] = [];
   #queued = 0;
 
   /** Octets waiting to be taken. */
   get size(): number {
     return this.#queued + this.#used - this.#start;
+  }
+
+  /** Bytes of chunk memory held between batches (for tests and memory accounting). */
+  get retained(): number {
+    return this.#chunk.length;
   }
 
   /** Queues raw bytes (the greeting), copied. */
@@ -88,11 +122,33 @@ export class OutputBuffer {
   /** Hands out everything queued, in order; the buffer is empty afterwards. */
   take(): Uint8Array[] {
     this.#seal();
+    const inChunk = this.#used - this.#batchStart;
+    const batch = this.#batchBytes + inChunk;
+    this.#batchBytes = 0;
+    this.#batchStart = this.#used;
+    if (this.#chunk.length > KEEP_SIZE) this.#release(inChunk, batch);
     if (this.#queue.length === 0) return NO_OUTPUT;
     const out = this.#queue;
     this.#queue = [];
     this.#queued = 0;
     return out;
+  }
+
+  // Lets go of a large chunk so that only the write in flight pins it; the
+  // next batch gets a chunk sized to this one. Earlier batches' views of the
+  // chunk are already written: the pipe takes output only between writes.
+  #release(inChunk: number, batch: number): void {
+    const chunk = this.#chunk;
+    const slack = chunk.length - inChunk;
+    // Only a batch of one view is written straight from the chunk: a stream
+    // transport copies several views together anyway (see transport/_stream.ts).
+    const q = this.#queue;
+    if (q.length === 1 && slack > LOOSE_SLACK && slack > inChunk >> 2) q[0] = q[0].slice();
+    this.#chunk = EMPTY;
+    this.#start = 0;
+    this.#used = 0;
+    this.#batchStart = 0;
+    this.#nextSize = sizeFor(batch);
   }
 
   // Moves the pending region of the chunk into the queue.
@@ -107,11 +163,14 @@ export class OutputBuffer {
   #reserve(length: number): void {
     if (this.#used + length <= this.#chunk.length) return;
     this.#seal();
-    // Each new chunk doubles up to CHUNK_SIZE, so a busy connection reaches
-    // full-size chunks after a few, and an idle one holds a few hundred bytes.
-    const grown = Math.min(CHUNK_SIZE, this.#chunk.length * 2);
-    this.#chunk = new Uint8Array(Math.max(grown, length));
+    this.#batchBytes += this.#used - this.#batchStart;
+    // Each new chunk within a batch doubles up to CHUNK_SIZE, so a busy
+    // connection reaches full-size chunks after a few.
+    const size = Math.max(this.#nextSize, length);
+    this.#nextSize = Math.min(CHUNK_SIZE, this.#nextSize * 2);
+    this.#chunk = new Uint8Array(size);
     this.#start = 0;
     this.#used = 0;
+    this.#batchStart = 0;
   }
 }

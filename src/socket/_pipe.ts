@@ -106,6 +106,10 @@ export class Pipe {
   #drained: (() => void) | undefined;
   // True while the session decodes: a nested checkInbound() leaves it to the running loop.
   #decoding = false;
+  /** Writes completed on this pipe, across connections: the progress congestion waits for. */
+  #writesDone = 0;
+  /** `#writesDone` when a sender last waited for this pipe to drain. */
+  #waitedAt = -1;
   #rx: Uint8Array = new Uint8Array(0);
   #rxUsed = 0;
   #rxSize = FIRST_READ;
@@ -161,6 +165,27 @@ export class Pipe {
   hasRoom(): boolean {
     const hwm = this.owner.options.sendHighWaterMark;
     return hwm === 0 || this.#out.length - this.#outHead < hwm;
+  }
+
+  /**
+   * Whether a sender that found this pipe full should let I/O run and retry
+   * before dropping: a write is in flight (or about to be) and the pipe's
+   * writes moved since a sender last waited for it. A peer that keeps up then
+   * drains between a burst's messages as libzmq's I/O thread drains its pipes
+   * concurrently; a peer that stopped reading completes no write, so the next
+   * sender drops at once and never waits for it again until it reads.
+   */
+  congested(): boolean {
+    if (this.hasRoom() || this.#conn === undefined || this.peer === undefined) return false;
+    if (!this.#writing && !this.#flushQueued) return false;
+    if (this.#writesDone === this.#waitedAt) return false;
+    this.#waitedAt = this.#writesDone;
+    return true;
+  }
+
+  /** Completed writes so far; a sender compares it before and after letting I/O run. */
+  get writesDone(): number {
+    return this.#writesDone;
   }
 
   /** Queues a message for this peer. The caller checked {@linkcode hasRoom} where it matters. */
@@ -481,6 +506,7 @@ export class Pipe {
         () => {
           if (this.#conn !== conn) return;
           this.#writing = false;
+          this.#writesDone++;
           // Deno completes small writes almost at once; flushing again right
           // away would send one message per write while a producer loops on
           // send(). Waiting one macrotask lets the batch fill (or the HWM

@@ -2,8 +2,10 @@
  * What PUB and XPUB share (RFC 29): each peer's subscriptions, learnt from
  * SUBSCRIBE/CANCEL commands or from the 0x01/0x00 subscription messages of
  * ZMTP 3.0 peers, and fan-out of each message to every matching peer with
- * room. Publishing never waits: a peer at its high-water mark misses the
- * message; internal.
+ * room. Publishing never blocks: a peer at its high-water mark misses the
+ * message, unless its writes are still moving, in which case the send lets
+ * I/O run a few turns first (so a subscriber that keeps up is not cut just
+ * because the loop never yielded); internal.
  *
  * @module
  */
@@ -13,7 +15,7 @@ import type { Pipe } from "./_pipe.ts";
 import { BasePattern } from "./_pattern.ts";
 import { SubscriptionTable } from "./_routing/subscription_table.ts";
 import { allHaveRoom, distribute } from "./_routing/distributor.ts";
-import type { SocketCore } from "./_core.ts";
+import type { DeferredSend, SocketCore } from "./_core.ts";
 import type { PubSocketOptions } from "./options.ts";
 
 /** Fan-out to subscribers; subclasses decide what subscriptions do. */
@@ -21,7 +23,8 @@ export class PublisherPattern extends BasePattern {
   override readonly attachEarly = false;
   readonly subscribers: Set<Pipe> = new Set();
   readonly #noDrop: boolean;
-  #missed = false;
+  #deferred: Pipe[] = [];
+  #deferredFrames: Message | undefined;
 
   constructor(core: SocketCore, options: PubSocketOptions) {
     super(core);
@@ -52,14 +55,26 @@ export class PublisherPattern extends BasePattern {
   }
 
   override trySend(frames: Message): boolean {
-    if (this.#noDrop && !allHaveRoom(this.subscribers, frames)) return false;
-    if (distribute(this.subscribers, frames) > 0) this.#missed = true;
+    if (this.#noDrop) {
+      if (!allHaveRoom(this.subscribers, frames)) return false;
+      distribute(this.subscribers, frames);
+      return true;
+    }
+    const deferred = this.#deferred;
+    // Misses need no yield of their own: a subscriber whose writes move is
+    // deferred, and the core lets I/O run at least every millisecond.
+    distribute(this.subscribers, frames, deferred);
+    if (deferred.length > 0) this.#deferredFrames = frames;
     return true;
   }
 
-  override shouldYield(): boolean {
-    const missed = this.#missed;
-    this.#missed = false;
-    return missed;
+  /** Subscribers that were full while their writes moved: retried once I/O ran. */
+  takeDeferred(): DeferredSend[] | undefined {
+    const pipes = this.#deferred;
+    if (pipes.length === 0) return undefined;
+    this.#deferred = [];
+    const frames = this.#deferredFrames!;
+    this.#deferredFrames = undefined;
+    return pipes.map((pipe) => ({ pipe, frames }));
   }
 }

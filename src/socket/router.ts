@@ -18,7 +18,7 @@
 
 import { ZmqError } from "../errors.ts";
 import { coreOf } from "./_core.ts";
-import type { SocketCore } from "./_core.ts";
+import type { DeferredSend, SocketCore } from "./_core.ts";
 import type { Message } from "./_message.ts";
 import type { Pipe } from "./_pipe.ts";
 import { BytesMap } from "./_routing/bytes_map.ts";
@@ -32,6 +32,7 @@ class RouterPattern extends BasePattern {
   readonly #mandatory: boolean;
   readonly #handover: boolean;
   #nextId = (Math.random() * 0x1_0000_0000) >>> 0;
+  #deferred: DeferredSend[] | undefined;
 
   constructor(core: SocketCore, options: RouterSocketOptions) {
     super(core);
@@ -97,9 +98,20 @@ class RouterPattern extends BasePattern {
     // The id frame is usually the very array a received message carried: found by reference.
     const pipe = this.#byId.get(frames[0]);
     if (pipe === undefined || frames.length < 2) return true; // unroutable: dropped
-    if (!pipe.hasRoom()) return !this.#mandatory; // full: dropped, or wait when mandatory
+    if (!pipe.hasRoom()) {
+      if (this.#mandatory) return false; // full: wait
+      // Full while its writes move: retried once I/O ran; else dropped.
+      if (pipe.congested()) this.#deferred = [{ pipe, frames: frames.slice(1) }];
+      return true;
+    }
     pipe.enqueue(frames.slice(1));
     return true;
+  }
+
+  takeDeferred(): DeferredSend[] | undefined {
+    const deferred = this.#deferred;
+    this.#deferred = undefined;
+    return deferred;
   }
 }
 

@@ -14,11 +14,21 @@ import { ZmqError, type ZmqErrorCode } from "../errors.ts";
 import type { Connection, Listener } from "./types.ts";
 
 /**
- * Size of a connection's reusable gather buffer. Deno has no writev: frames
- * are copied together and written with one syscall. A memcpy of 64 KiB costs
- * far less than the extra write(2) a separate 9-octet frame header would.
+ * Most bytes copied together for one write. Deno has no writev: small
+ * buffers are copied into one and written with one syscall, which costs far
+ * less than the extra write(2) a separate 9-octet frame header would.
+ *
+ * Gathers come from a small process-wide pool, taken per write and returned
+ * when it completes, never kept per connection: a write to a peer that
+ * stopped reading pins its buffer until the peer reads or leaves, so with
+ * many stalled peers the pool runs dry and later gathers are exact-size
+ * copies (pinning only their own bytes). At most GATHER_POOL × GATHER_SIZE
+ * is ever held by pooled gathers, however many connections stall; before,
+ * every connection kept its own for life.
  */
 export const GATHER_SIZE = 256 * 1024;
+/** Pooled gather buffers in the process, lent or idle. */
+export const GATHER_POOL = 4;
 /** Buffers larger than this are written directly rather than copied. */
 export const DIRECT_LIMIT = 128 * 1024;
 
@@ -78,6 +88,65 @@ async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   }
 }
 
+const EMPTY = new Uint8Array(0);
+
+const idleGathers: ArrayBuffer[] = [];
+const pooledGathers = new Set<ArrayBuffer>();
+
+/** Bytes held by pooled gathers, lent or idle: a fixed process-wide cost of at most 1 MiB. */
+export function gatherPoolBytes(): number {
+  return pooledGathers.size * GATHER_SIZE;
+}
+
+/** A gather of `size` bytes: pooled when one is free (or may be made), else exact-size. */
+function takeGather(size: number): Uint8Array {
+  let buffer = idleGathers.pop();
+  if (buffer === undefined && pooledGathers.size < GATHER_POOL) {
+    buffer = new ArrayBuffer(GATHER_SIZE);
+    pooledGathers.add(buffer);
+  }
+  return buffer === undefined ? new Uint8Array(size) : new Uint8Array(buffer, 0, size);
+}
+
+/** Gives a written (or abandoned) unit's gather back to the pool if it came from there. */
+function returnGather(unit: Uint8Array): void {
+  if (pooledGathers.has(unit.buffer as ArrayBuffer)) idleGathers.push(unit.buffer as ArrayBuffer);
+}
+
+/**
+ * Turns buffers to write into write units: large buffers as they are, runs of
+ * small ones copied into one gather each (at most GATHER_SIZE).
+ */
+function gatherWrites(buffers: readonly Uint8Array[]): Uint8Array[] {
+  if (buffers.length === 1) return buffers[0].length > 0 ? [buffers[0]] : [];
+  const units: Uint8Array[] = [];
+  let i = 0;
+  while (i < buffers.length) {
+    const first = buffers[i];
+    let end = i + 1;
+    let total = first.length;
+    if (total <= DIRECT_LIMIT) {
+      while (
+        end < buffers.length && buffers[end].length <= DIRECT_LIMIT &&
+        total + buffers[end].length <= GATHER_SIZE
+      ) total += buffers[end++].length;
+    }
+    if (end === i + 1) {
+      if (total > 0) units.push(first);
+      i = end;
+      continue;
+    }
+    const gather = takeGather(total);
+    let used = 0;
+    for (; i < end; i++) {
+      gather.set(buffers[i], used);
+      used += buffers[i].length;
+    }
+    units.push(gather);
+  }
+  return units;
+}
+
 /** A {@linkcode Connection} over a `Deno.Conn` (TCP or Unix). */
 export class StreamConnection implements Connection, Disposable {
   readonly remoteEndpoint: string;
@@ -86,8 +155,6 @@ export class StreamConnection implements Connection, Disposable {
   #closed = false;
   /** Serialises overlapping write() calls so their bytes never interleave. */
   #tail: Promise<unknown> = Promise.resolve();
-  /** Allocated on the first multi-buffer write: idle connections never hold one. */
-  #gather: Uint8Array | undefined;
 
   constructor(conn: Deno.Conn, localEndpoint: string, remoteEndpoint: string) {
     this.#conn = conn;
@@ -109,37 +176,28 @@ export class StreamConnection implements Connection, Disposable {
     if (this.#closed) {
       return Promise.reject(new ZmqError("ECONNRESET", "Write on a closed connection"));
     }
-    const result = this.#tail.then(() => this.#writeNow(buffers));
+    const result = this.#tail.then(() => this.#writeNow(gatherWrites(buffers)));
     this.#tail = result.catch(() => {});
     return result;
   }
 
-  async #writeNow(buffers: readonly Uint8Array[]): Promise<void> {
+  // Takes the units, not the caller's buffers: once gathered, the chunks they
+  // were copied from are free even while a write to a stalled peer pends.
+  async #writeNow(units: Uint8Array[]): Promise<void> {
+    let i = 0;
     try {
-      if (buffers.length === 1) {
-        if (buffers[0].length > 0) await writeAll(this.#conn, buffers[0]);
-        return;
-      }
-      // The gather buffer is reused: each write is awaited before the next
-      // copy into it, and Deno does not keep the buffer after write resolves.
-      const gather = this.#gather ??= new Uint8Array(GATHER_SIZE);
-      let used = 0;
-      for (const b of buffers) {
-        if (b.length > DIRECT_LIMIT) {
-          if (used > 0) await writeAll(this.#conn, gather.subarray(0, used));
-          used = 0;
-          await writeAll(this.#conn, b);
-          continue;
+      for (; i < units.length; i++) {
+        const unit = units[i];
+        units[i] = EMPTY;
+        try {
+          await writeAll(this.#conn, unit);
+        } finally {
+          // Deno lets go of a buffer once its write settles, written or failed.
+          returnGather(unit);
         }
-        if (used + b.length > GATHER_SIZE) {
-          await writeAll(this.#conn, gather.subarray(0, used));
-          used = 0;
-        }
-        gather.set(b, used);
-        used += b.length;
       }
-      if (used > 0) await writeAll(this.#conn, gather.subarray(0, used));
     } catch (err) {
+      for (i++; i < units.length; i++) returnGather(units[i]);
       if (this.#closed || isClosedError(err)) {
         throw new ZmqError("ECONNRESET", "Connection closed during write", { cause: err });
       }

@@ -135,6 +135,21 @@ Deno.test("TcpTransport writes many small buffers of one write() in order", asyn
   assert.deepEqual(await readToEnd(server), concat(buffers));
 });
 
+Deno.test("TcpTransport gathers runs of small buffers past the gather limit, around large ones", async () => {
+  using listener = await tcp.listen(parseEndpoint("tcp://127.0.0.1:0"));
+  const [client, server] = await connectPair(tcp, listener, parseEndpoint(listener.endpoint));
+  using _s = server;
+  const buffers: Uint8Array[] = [];
+  // Over 256 KiB of small buffers (more than one gather), a large one, then small ones again.
+  for (let i = 0; i < 70; i++) buffers.push(pattern(4000 + i, i + 1));
+  buffers.push(pattern(200_000, 99), pattern(9, 100), pattern(130_000, 101));
+  for (let i = 0; i < 5; i++) buffers.push(pattern(i, i + 200));
+  const reading = readToEnd(server, 20_000);
+  await within(client.write(buffers), 20_000, "write");
+  client.close();
+  assert.deepEqual(await reading, concat(buffers));
+});
+
 Deno.test("TcpTransport keeps the order of overlapping write() calls", async () => {
   using listener = await tcp.listen(parseEndpoint("tcp://127.0.0.1:0"));
   const [client, server] = await connectPair(tcp, listener, parseEndpoint(listener.endpoint));

@@ -112,6 +112,8 @@ export class Pipe {
   #waitedAt = -1;
   #rx: Uint8Array = new Uint8Array(0);
   #rxUsed = 0;
+  /** Whether views of #rx were handed out (large frames): then it is never overwritten. */
+  #rxPinned = false;
   #rxSize = FIRST_READ;
   #parkBudget = 0;
   #remote = "";
@@ -355,10 +357,18 @@ export class Pipe {
           await new Promise<void>((resolve) => (this.#paused = resolve));
           continue;
         }
-        if (this.#rx.length - this.#rxUsed < this.#rxSize >> 2) {
-          // Views of the old chunk may be in user hands: never overwrite it.
+        // Small frames are copies: unless the session kept a view of the
+        // buffer (a large frame, perhaps still queued, or decoded after a
+        // pause), it is reused from the start. Decided here, at the next
+        // read, because a paused session may still hand out views of it.
+        if (!this.#rxPinned) {
+          if (this.#rx.length < this.#rxSize) this.#rx = new Uint8Array(this.#rxSize);
+          this.#rxUsed = 0;
+        } else if (this.#rx.length - this.#rxUsed < this.#rxSize >> 2) {
+          // Views of the old buffer may be in user hands: never overwrite it.
           this.#rx = new Uint8Array(this.#rxSize);
           this.#rxUsed = 0;
+          this.#rxPinned = false;
         }
         const view = this.#rx.subarray(this.#rxUsed);
         const n = await conn.read(view);
@@ -371,14 +381,7 @@ export class Pipe {
         if (this.parked !== undefined) this.#parkBudget -= n;
         const session = this.#session!;
         this.#decode(session, view.subarray(0, n));
-        // Small frames are copies: unless the session kept a view of the
-        // chunk, the next read may overwrite it.
-        if (this.#session === session && !session.retainsInput) {
-          if (this.#rx.length < this.#rxSize) this.#rx = new Uint8Array(this.#rxSize);
-          this.#rxUsed = 0;
-        } else {
-          this.#rxUsed += n;
-        }
+        this.#rxUsed += n;
       }
     } catch (e) {
       if (this.#conn === conn) {
@@ -406,6 +409,8 @@ export class Pipe {
     } finally {
       this.#decoding = false;
     }
+    // Views of the read buffer are out (large frames): it must not be overwritten.
+    if (session.retainsInput) this.#rxPinned = true;
     this.#flush();
     this.#armTimer();
   }

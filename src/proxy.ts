@@ -263,7 +263,8 @@ function checkSocket(value: unknown, what: string): asserts value is Socket {
  *   -1: a `ZmqError` with code `ETERM` once one of the sockets is closed
  *   (libzmq's answer when the context is terminated), `EHOSTUNREACH` from a
  *   `mandatory` ROUTER, `EAGAIN` from a socket's timeout. Pending waits are
- *   withdrawn first, so the sockets are free for other use afterwards.
+ *   withdrawn first, so the sockets are free for other use afterwards (a
+ *   message taken from one side and not yet accepted by the other is dropped).
  * @throws {TypeError} When an argument is not a socket, or the two sockets
  *   have nothing to forward (a PUB frontend with a PUSH backend).
  *

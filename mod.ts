@@ -68,6 +68,7 @@ export { XSubSocket } from "./src/socket/xsub.ts";
 export { PushSocket } from "./src/socket/push.ts";
 export { PullSocket } from "./src/socket/pull.ts";
 export { PairSocket } from "./src/socket/pair.ts";
+export { proxy, type ProxyOptions } from "./src/proxy.ts";
 export {
   type AuthenticationRequest,
   type AuthenticationResult,

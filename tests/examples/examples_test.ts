@@ -20,6 +20,18 @@ const EXAMPLES: [file: string, expected: RegExp][] = [
     /^secure_pub_sub: trusted subscriber got prices\.eurusd=1\.0842; stranger refused$/m,
   ],
   ["streams.ts", /^streams: 3 messages relayed through a TransformStream$/m],
+  [
+    "proxy_queue.ts",
+    /^proxy_queue: 9 requests answered through the queue \(worker-1=\d+ worker-2=\d+\)$/m,
+  ],
+  [
+    "proxy_forwarder.ts",
+    /^proxy_forwarder: weather got 3, sports got 3 through the XSUB\/XPUB forwarder$/m,
+  ],
+  [
+    "proxy_streamer.ts",
+    /^proxy_streamer: 12 tasks streamed \(worker-1=4 worker-2=4 worker-3=4\), 12 captured$/m,
+  ],
   ["demo.ts", /^ {2}queries answered +5 \(2 from REQ, 3 from DEALER\)$/m],
   [
     "lru_broker.ts",

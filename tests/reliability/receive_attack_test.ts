@@ -19,33 +19,18 @@
  */
 
 import assert from "node:assert/strict";
-import v8 from "node:v8";
-import vm from "node:vm";
 import { PullSocket, RouterSocket } from "../../mod.ts";
 import { coreOf } from "../../src/socket/_core.ts";
 import { MessageDigest } from "../_util/bytes.ts";
 import { Peer } from "../_util/peer.ts";
 import { cat, frame, greeting, message, RawPeer, ready, ThrowGuard, WAIT } from "./_helpers.ts";
 import { withTimeout } from "../_util/timeout.ts";
+import { liveMemory } from "../_util/memory.ts";
 
 const MiB = 1 << 20;
 
-/** V8's full collection, when the runtime lets us expose it. */
-const gc: () => void = (() => {
-  try {
-    v8.setFlagsFromString("--expose-gc");
-    return vm.runInNewContext("gc") as () => void;
-  } catch {
-    return () => {};
-  }
-})();
-
 /** Heap plus external memory, after a full collection. */
-function footprint(): number {
-  gc();
-  const m = Deno.memoryUsage();
-  return m.heapUsed + m.external;
-}
+const footprint = liveMemory;
 
 /** Polls until `ready()` holds; fails after `ms`. */
 async function until(ready: () => boolean, what: string, ms = WAIT): Promise<void> {

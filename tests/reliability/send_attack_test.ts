@@ -13,13 +13,12 @@
  */
 
 import assert from "node:assert/strict";
-import v8 from "node:v8";
-import vm from "node:vm";
 import { PubSocket, RouterSocket, type SocketEventType } from "../../mod.ts";
 import { coreOf } from "../../src/socket/_core.ts";
 import { gatherPoolBytes } from "../../src/transport/_stream.ts";
 import { Peer } from "../_util/peer.ts";
 import { withTimeout } from "../_util/timeout.ts";
+import { gc, liveMemory } from "../_util/memory.ts";
 import {
   cat,
   command,
@@ -33,19 +32,14 @@ import {
   WAIT,
 } from "./_helpers.ts";
 
-v8.setFlagsFromString("--expose-gc");
-const gc = vm.runInNewContext("gc") as () => void;
-
 /**
  * Heap and external memory after a full collection, in bytes, less the
  * process-wide pool of gather buffers (at most 1 MiB whatever the number of
  * connections; they fill it as writes to stalled peers pin its buffers).
  */
 function memory(): number {
-  gc();
-  gc();
-  const m = Deno.memoryUsage();
-  return m.heapUsed + m.external - gatherPoolBytes();
+  gc(); // twice: the first may only finalise what the second frees
+  return liveMemory() - gatherPoolBytes();
 }
 
 /** Waits for `count` events of `type` from position `from` on. */

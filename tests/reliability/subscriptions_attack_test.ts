@@ -11,12 +11,11 @@
  */
 
 import assert from "node:assert/strict";
-import v8 from "node:v8";
-import vm from "node:vm";
 import { PubSocket, SubSocket, XPubSocket, XSubSocket } from "../../mod.ts";
 import type { Socket } from "../../mod.ts";
 import { Peer } from "../_util/peer.ts";
 import { withTimeout } from "../_util/timeout.ts";
+import { liveMemory } from "../_util/memory.ts";
 import {
   cat,
   command,
@@ -30,22 +29,8 @@ import {
   utf8,
 } from "./_helpers.ts";
 
-/** V8's collector (exposed at run time when the test is not run with --expose-gc). */
-const gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc ?? (() => {
-  try {
-    v8.setFlagsFromString("--expose-gc");
-    return vm.runInNewContext("gc") as () => void;
-  } catch {
-    return undefined;
-  }
-})();
-
 /** Heap and external memory in use, after collecting garbage. */
-function memory(): number {
-  gc?.();
-  const m = Deno.memoryUsage();
-  return m.heapUsed + m.external;
-}
+const memory = liveMemory;
 
 const KIB = 1024;
 const MIB = 1024 * KIB;

@@ -112,7 +112,7 @@ class ServerPattern extends SingleFramePattern {
  *
  * const request = await server.receive();
  * const [payload] = request;
- * await server.send(["you said ", payload].join(""), { routingId: request.routingId });
+ * await server.send(`you said ${text(payload)}`, { routingId: request.routingId });
  * await server.send(request); // echoed to its sender
  *
  * console.assert(text((await client.receive())[0]) === "you said hello");

@@ -130,3 +130,16 @@ Deno.test("ServerSocket drops a multipart message from a CLIENT peer and keeps t
   const [f2, s2] = await raw.readExactly(2);
   assert.deepEqual([f2, new TextDecoder().decode(await raw.readExactly(s2))], [0x00, "reply"]);
 });
+
+eachTransport("ServerSocket.writable routes a received message back to its sender", async (t) => {
+  await using server = new ServerSocket();
+  const ep = await bindAny(server, t);
+  await using client = new ClientSocket();
+  client.connect(ep);
+  await send(client, "via the stream");
+  const request = await withTimeout(server.receive(), WAIT, "receive");
+  const writer = server.writable.getWriter();
+  await withTimeout(writer.write(request), WAIT, "write");
+  writer.releaseLock();
+  assert.deepEqual(await recvText(client), ["via the stream"]);
+});

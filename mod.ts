@@ -68,6 +68,10 @@ export { XSubSocket } from "./src/socket/xsub.ts";
 export { PushSocket } from "./src/socket/push.ts";
 export { PullSocket } from "./src/socket/pull.ts";
 export { PairSocket } from "./src/socket/pair.ts";
+export { ClientSocket } from "./src/socket/client.ts";
+export { type ServerMessage, type ServerSendOptions, ServerSocket } from "./src/socket/server.ts";
+export { ScatterSocket } from "./src/socket/scatter.ts";
+export { GatherSocket } from "./src/socket/gather.ts";
 export { proxy, type ProxyOptions } from "./src/proxy.ts";
 export {
   type AuthenticationRequest,

@@ -1,7 +1,8 @@
 /**
  * ZeroMQ socket types as they appear in the `Socket-Type` READY property, and
  * the compatibility table that decides which pairs may talk (RFC 23 "Socket
- * Semantics", extended with XPUB/XSUB as libzmq does).
+ * Semantics", extended with XPUB/XSUB as libzmq does, and the draft types
+ * CLIENT/SERVER, rfc.zeromq.org spec 41, and SCATTER/GATHER, spec 49).
  *
  * @module
  */
@@ -30,7 +31,11 @@ export type SocketType =
   | "PULL"
   | "PUSH"
   | "XPUB"
-  | "XSUB";
+  | "XSUB"
+  | "CLIENT"
+  | "SERVER"
+  | "SCATTER"
+  | "GATHER";
 
 const PEERS: Readonly<Record<SocketType, readonly SocketType[]>> = {
   PAIR: ["PAIR"],
@@ -44,6 +49,11 @@ const PEERS: Readonly<Record<SocketType, readonly SocketType[]>> = {
   PUSH: ["PULL"],
   XPUB: ["SUB", "XSUB"],
   XSUB: ["PUB", "XPUB"],
+  // Draft types: libzmq admits only these pairs (src/mechanism.cpp check_socket_type).
+  CLIENT: ["SERVER"],
+  SERVER: ["CLIENT"],
+  SCATTER: ["GATHER"],
+  GATHER: ["SCATTER"],
 };
 
 /**
@@ -51,7 +61,7 @@ const PEERS: Readonly<Record<SocketType, readonly SocketType[]>> = {
  * RFC spells it).
  *
  * @param name The candidate name, e.g. a `Socket-Type` property value.
- * @returns `true` when `name` is one of the eleven socket types.
+ * @returns `true` when `name` is one of the known socket types.
  *
  * @example
  * ```ts

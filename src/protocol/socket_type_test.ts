@@ -13,9 +13,13 @@ const ALL: SocketType[] = [
   "PUSH",
   "XPUB",
   "XSUB",
+  "CLIENT",
+  "SERVER",
+  "SCATTER",
+  "GATHER",
 ];
 
-Deno.test("isCompatible() follows the RFC 23 table with XPUB/XSUB", () => {
+Deno.test("isCompatible() follows the RFC 23 table with XPUB/XSUB and the draft types", () => {
   const valid = new Set([
     "REQ-REP",
     "REQ-ROUTER",
@@ -29,6 +33,8 @@ Deno.test("isCompatible() follows the RFC 23 table with XPUB/XSUB", () => {
     "XPUB-XSUB",
     "PUSH-PULL",
     "PAIR-PAIR",
+    "CLIENT-SERVER",
+    "SCATTER-GATHER",
   ]);
   for (const a of ALL) {
     for (const b of ALL) {

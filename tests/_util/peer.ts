@@ -33,7 +33,12 @@ export type PeerSocketType =
   | "PULL"
   | "PUSH"
   | "XPUB"
-  | "XSUB";
+  | "XSUB"
+  // zeromq.js only (its zeromq/draft), not pyzmq's libzmq 4.3.4:
+  | "CLIENT"
+  | "SERVER"
+  | "SCATTER"
+  | "GATHER";
 
 /** A peer option value: `true` adds a bare flag, `false`/`undefined` omit it, arrays repeat it. */
 export type PeerOptionValue = string | number | boolean | undefined | readonly (string | number)[];
@@ -250,11 +255,21 @@ export class Peer implements AsyncDisposable {
    * Sends one message.
    *
    * @param frames The message's frames (strings as UTF-8).
-   * @param options `timeout`: the peer's send timeout in ms (its default is 5000).
+   * @param options `timeout`: the peer's send timeout in ms (its default is 5000);
+   *   `routingId`: the peer to send to, for a SERVER peer (zeromq.js).
    */
-  async send(frames: readonly FrameLike[], options: { timeout?: number } = {}): Promise<void> {
+  async send(
+    frames: readonly FrameLike[],
+    options: { timeout?: number; routingId?: number } = {},
+  ): Promise<void> {
+    const { routingId, ...rest } = options;
     await this.#ok(
-      { op: "send", frames: frames.map((f) => toHex(toBytes(f))), ...options },
+      {
+        op: "send",
+        frames: frames.map((f) => toHex(toBytes(f))),
+        ...rest,
+        ...(routingId === undefined ? {} : { routing_id: routingId }),
+      },
       "sent",
     );
   }
@@ -263,11 +278,15 @@ export class Peer implements AsyncDisposable {
    * Receives one message.
    *
    * @param timeoutMs How long the peer waits; default 5000.
-   * @returns The frames, or `undefined` on timeout.
+   * @returns The frames, or `undefined` on timeout; a SERVER peer's carry the
+   *   sender's `routingId`.
    */
-  async recv(timeoutMs = 5000): Promise<Uint8Array[] | undefined> {
+  async recv(timeoutMs = 5000): Promise<(Uint8Array[] & { routingId?: number }) | undefined> {
     const ev = await this.#ok({ op: "recv", timeout: timeoutMs }, "msg", "timeout");
-    return ev.event === "msg" ? (ev.frames as string[]).map(fromHex) : undefined;
+    if (ev.event !== "msg") return undefined;
+    const frames: Uint8Array[] & { routingId?: number } = (ev.frames as string[]).map(fromHex);
+    if (typeof ev.routing_id === "number") frames.routingId = ev.routing_id;
+    return frames;
   }
 
   /**

@@ -13,6 +13,8 @@ import { Buffer } from "node:buffer";
 
 const require = createRequire(import.meta.url);
 const zmq = require("zeromq");
+// The draft types load on demand: importing zeromq/draft prints an "experimental" warning.
+const draft = (name) => () => require("zeromq/draft")[name];
 
 const TYPES = {
   PAIR: zmq.Pair,
@@ -26,7 +28,12 @@ const TYPES = {
   PUSH: zmq.Push,
   XPUB: zmq.XPublisher,
   XSUB: zmq.XSubscriber,
+  CLIENT: draft("Client"),
+  SERVER: draft("Server"),
+  SCATTER: draft("Scatter"),
+  GATHER: draft("Gather"),
 };
+const DRAFT_TYPES = new Set(["CLIENT", "SERVER", "SCATTER", "GATHER"]);
 const DEFAULT_SEND_TIMEOUT_MS = 5000;
 const DEFAULT_RECV_TIMEOUT_MS = 5000;
 
@@ -207,7 +214,8 @@ class Peer {
     this.a = a;
     this.type = a.type;
     this.sendTimeout = a.options.sendTimeout ?? DEFAULT_SEND_TIMEOUT_MS;
-    this.sock = new TYPES[a.type]({ linger: 0, ...a.options });
+    const Type = DRAFT_TYPES.has(a.type) ? TYPES[a.type]() : TYPES[a.type];
+    this.sock = new Type({ linger: 0, ...a.options });
     // Receive-only sockets (SUB, PULL) have no sendTimeout, send-only ones no receiveTimeout.
     this.canSend = "sendTimeout" in this.sock;
     this.canReceive = "receiveTimeout" in this.sock;
@@ -258,17 +266,24 @@ class Peer {
     if (!this.canReceive) throw unsupported(`${this.type} cannot receive`);
     this.sock.receiveTimeout = Math.max(0, Math.trunc(timeoutMs));
     try {
-      return await this.sock.receive();
+      const got = await this.sock.receive();
+      // A SERVER resolves [message, { routingId }]: kept as the frames' routingId.
+      if (this.type === "SERVER") return Object.assign([got[0]], { routingId: got[1].routingId });
+      return got;
     } catch (err) {
       if (err?.code === "EAGAIN") return undefined;
       throw err;
     }
   }
 
-  async send(frames, timeoutMs) {
+  async send(frames, timeoutMs, routingId) {
     if (!this.canSend) throw unsupported(`${this.type} cannot send`);
     this.sock.sendTimeout = timeoutMs ?? this.sendTimeout;
-    await this.sock.send(frames);
+    // Draft types take one frame (an array is a multipart message, refused by libzmq).
+    if (this.type === "SERVER") {
+      await this.sock.send(frames.length === 1 ? frames[0] : frames, { routingId });
+    } else if (DRAFT_TYPES.has(this.type) && frames.length === 1) await this.sock.send(frames[0]);
+    else await this.sock.send(frames);
   }
 
   async subscribe(topic, on) {
@@ -288,13 +303,15 @@ class Peer {
     const timeout = cmd.timeout ?? DEFAULT_RECV_TIMEOUT_MS;
     switch (op) {
       case "send":
-        await this.send(unhex(cmd.frames), cmd.timeout);
+        await this.send(unhex(cmd.frames), cmd.timeout, cmd.routing_id);
         return { event: "sent" };
       case "recv": {
         const frames = await this.recv(timeout);
         return frames === undefined
           ? { event: "timeout" }
-          : { event: "msg", frames: hexes(frames) };
+          : frames.routingId === undefined
+          ? { event: "msg", frames: hexes(frames) }
+          : { event: "msg", frames: hexes(frames), routing_id: frames.routingId };
       }
       case "subscribe":
       case "unsubscribe":
@@ -305,7 +322,7 @@ class Peer {
         for (let i = 0; i < (cmd.count ?? 1); i++) {
           const frames = await this.recv(timeout);
           if (frames === undefined) return { event: "echoed", count: n, timed_out: true };
-          await this.send(frames);
+          await this.send(frames, undefined, frames.routingId);
           n++;
         }
         return { event: "echoed", count: n };

@@ -190,6 +190,7 @@ export type SessionEvent =
   | { type: "message"; frames: Uint8Array[] }
   | { type: "subscribe"; topic: Uint8Array }
   | { type: "cancel"; topic: Uint8Array }
+  | { type: "command"; name: string; data: Uint8Array }
   | { type: "authenticate"; request: ZapRequest }
   | {
     type: "error";
@@ -817,6 +818,37 @@ export class Session {
   }
 
   /**
+   * Sends a command frame in the data phase: `name` (1 to 255 ASCII
+   * characters) then `data`, as RFC 37 frames every command. Socket types
+   * with commands of their own (DISH's JOIN and LEAVE) send them this way.
+   *
+   * @param name The command name, e.g. `"JOIN"`.
+   * @param data The command's body.
+   * @throws {RangeError} For an empty, over-long or non-ASCII name.
+   * @throws {Error} If the session is not ready.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "@monocoque/zmtp/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * const dish = new Session({ socketType: "DISH", now: 0 });
+   * assert.throws(() => dish.sendCommand("JOIN", new TextEncoder().encode("weather")));
+   * ```
+   */
+  sendCommand(name: string, data: Uint8Array): void {
+    // deno-lint-ignore no-control-regex
+    if (name.length === 0 || name.length > 255 || !/^[\x00-\x7f]+$/.test(name)) {
+      throw new RangeError("A command name is 1 to 255 ASCII characters");
+    }
+    this.#checkReady();
+    const prefix = new Uint8Array(1 + name.length);
+    prefix[0] = name.length;
+    for (let i = 0; i < name.length; i++) prefix[1 + i] = name.charCodeAt(i);
+    this.#writeData(FLAG_COMMAND, prefix, data);
+  }
+
+  /**
    * Closes the session without an event. Pending output stays takeable.
    *
    * @example
@@ -1050,9 +1082,17 @@ export class Session {
       this.#events.push({ type: "cancel", topic: body.subarray(7) });
     } else if (length === 5 && bytesEqualAt(body, 0, ERROR)) {
       this.#remoteError(body.subarray(6));
+    } else if (!(length === 4 && bytesEqualAt(body, 0, PONG))) {
+      // Any other command (RADIO's JOIN/LEAVE, say) is the socket type's
+      // business; one that ignores it behaves as libzmq (session_base.cpp
+      // push_msg drops commands its socket type does not handle).
+      this.#events.push({
+        type: "command",
+        name: latin1(body.subarray(1, 1 + length)),
+        data: body.subarray(1 + length),
+      });
     }
-    // PONG needs nothing more (traffic already disarmed the timeout); unknown commands are
-    // ignored, as libzmq does.
+    // PONG needs nothing more: traffic already disarmed the timeout.
   }
 
   #remoteError(data: Uint8Array): void {

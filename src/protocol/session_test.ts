@@ -208,6 +208,45 @@ Deno.test("Session turns SUBSCRIBE/CANCEL commands into events and keeps message
   ]);
 });
 
+Deno.test("Session hands every other data-phase command to the socket as a command event", () => {
+  const s = readySession({ socketType: "RADIO" }, "DISH");
+  s.receive(
+    join([
+      command("JOIN", text("weather")),
+      command("PONG"),
+      command("LEAVE", text("")),
+      command("X-FUTURE", bytes(0, 1, 2)),
+    ]),
+    0,
+  );
+  assert.deepEqual(s.takeEvents(), [
+    { type: "command", name: "JOIN", data: text("weather") },
+    { type: "command", name: "LEAVE", data: text("") },
+    { type: "command", name: "X-FUTURE", data: bytes(0, 1, 2) },
+  ]);
+});
+
+Deno.test("Session sends a command frame as libzmq 4.3.5's DISH sends JOIN", () => {
+  const s = readySession({ socketType: "DISH" }, "RADIO");
+  s.sendCommand("JOIN", text("weather"));
+  s.sendCommand("LEAVE", new Uint8Array(0));
+  // dish.cpp dish_session_t::pull_msg: a command frame "\4JOIN" + group.
+  assert.deepEqual(
+    drain(s),
+    join([bytes(0x04, 0x0c, 0x04, "JOIN", "weather"), bytes(0x04, 0x06, 0x05, "LEAVE")]),
+  );
+  assert.throws(() => s.sendCommand("", new Uint8Array(0)), RangeError);
+  assert.throws(() => s.sendCommand("x".repeat(256), new Uint8Array(0)), RangeError);
+  assert.throws(() => s.sendCommand("J\u00d6IN", new Uint8Array(0)), RangeError);
+});
+
+Deno.test("Session command events survive a back-to-back JOIN from a DISH to a RADIO", () => {
+  const [radio, dish] = connect("RADIO", "DISH");
+  dish.sendCommand("JOIN", text("g"));
+  pump(dish, radio);
+  assert.deepEqual(radio.takeEvents(), [{ type: "command", name: "JOIN", data: text("g") }]);
+});
+
 // ---- back to back ------------------------------------------------------------------------
 
 const COMPATIBLE: [SocketType, SocketType][] = [
@@ -223,6 +262,7 @@ const COMPATIBLE: [SocketType, SocketType][] = [
   ["XPUB", "XSUB"],
   ["PUSH", "PULL"],
   ["PAIR", "PAIR"],
+  ["RADIO", "DISH"],
 ];
 
 Deno.test("Session handshakes every compatible pair, both ways round", () => {
@@ -377,10 +417,13 @@ Deno.test("Session.send() and subscribe() throw unless ready", () => {
   assert.throws(() => r.subscribe(text("x")), /closed/);
 });
 
-Deno.test("Session ignores unknown commands and PONG after READY", () => {
+Deno.test("Session passes unknown commands on as events, keeps PONG, and goes on after them", () => {
   const s = readySession();
   s.receive(join([command("JOIN", text("g")), command("PONG"), frame(0, text("m"))]), 0);
-  assert.deepEqual(s.takeEvents(), [{ type: "message", frames: [text("m")] }]);
+  assert.deepEqual(s.takeEvents(), [
+    { type: "command", name: "JOIN", data: text("g") },
+    { type: "message", frames: [text("m")] },
+  ]);
 });
 
 Deno.test("Session ignores input after close()", () => {

@@ -2,7 +2,7 @@
  * ZeroMQ socket types as they appear in the `Socket-Type` READY property, and
  * the compatibility table that decides which pairs may talk (RFC 23 "Socket
  * Semantics", extended with XPUB/XSUB as libzmq does, and the draft types
- * CLIENT/SERVER, rfc.zeromq.org spec 41, and SCATTER/GATHER, spec 49).
+ * CLIENT/SERVER, rfc.zeromq.org spec 41, and SCATTER/GATHER, spec 49, and RADIO/DISH, spec 48).
  *
  * @module
  */
@@ -35,7 +35,9 @@ export type SocketType =
   | "CLIENT"
   | "SERVER"
   | "SCATTER"
-  | "GATHER";
+  | "GATHER"
+  | "RADIO"
+  | "DISH";
 
 const PEERS: Readonly<Record<SocketType, readonly SocketType[]>> = {
   PAIR: ["PAIR"],
@@ -54,6 +56,8 @@ const PEERS: Readonly<Record<SocketType, readonly SocketType[]>> = {
   SERVER: ["CLIENT"],
   SCATTER: ["GATHER"],
   GATHER: ["SCATTER"],
+  RADIO: ["DISH"],
+  DISH: ["RADIO"],
 };
 
 /**

@@ -41,6 +41,8 @@ export interface Pattern {
   message(pipe: Pipe, frames: Message): void;
   /** An incoming SUBSCRIBE/CANCEL command. */
   subscription?(pipe: Pipe, topic: Uint8Array, subscribe: boolean): void;
+  /** A command other than SUBSCRIBE/CANCEL (and the session's own) arrived; ignored if absent. */
+  command?(pipe: Pipe, name: string, data: Uint8Array): void;
   /** Checks and transforms a message at the `send()` call; throws `ZmqError` (e.g. `EFSM`). */
   prepareSend(frames: Message): Message;
   /** Tries to hand a prepared message to pipes; returns false when it must wait for room. */
@@ -520,6 +522,10 @@ export class SocketCore implements PipeOwner {
     if (!pipe.attached) return;
     this.pattern.message(pipe, frames);
     if (this.#receivers.length > 0) this.#pumpReceivers();
+  }
+
+  pipeCommand(pipe: Pipe, name: string, data: Uint8Array): void {
+    if (pipe.attached) this.pattern.command?.(pipe, name, data);
   }
 
   pipeSubscription(pipe: Pipe, topic: Uint8Array, subscribe: boolean): void {

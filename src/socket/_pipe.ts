@@ -36,6 +36,8 @@ export interface PipeOwner {
   pipeMessage(pipe: Pipe, frames: Message): void;
   /** A SUBSCRIBE or CANCEL command arrived. */
   pipeSubscription(pipe: Pipe, topic: Uint8Array, subscribe: boolean): void;
+  /** Any other command in the data phase (e.g. JOIN, LEAVE): the pattern's business. */
+  pipeCommand(pipe: Pipe, name: string, data: Uint8Array): void;
   /** The pipe's outgoing queue went from full to having room. */
   pipeWritable(pipe: Pipe): void;
   /** Whether the application waits in `receive()` (so it is not producing messages). */
@@ -207,6 +209,14 @@ export class Pipe {
     if (s === undefined || this.peer === undefined) return;
     if (subscribe) s.subscribe(topic);
     else s.cancel(topic);
+    this.#scheduleFlush();
+  }
+
+  /** Sends a command (e.g. DISH's JOIN) to the peer, if connected. */
+  sendCommand(name: string, data: Uint8Array): void {
+    const s = this.#session;
+    if (s === undefined || this.peer === undefined) return;
+    s.sendCommand(name, data);
     this.#scheduleFlush();
   }
 
@@ -429,6 +439,9 @@ export class Pipe {
           break;
         case "cancel":
           this.owner.pipeSubscription(this, ev.topic, false);
+          break;
+        case "command":
+          this.owner.pipeCommand(this, ev.name, ev.data);
           break;
         case "ready":
           this.peer = ev.peer;

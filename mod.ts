@@ -72,6 +72,8 @@ export { ClientSocket } from "./src/socket/client.ts";
 export { type ServerMessage, type ServerSendOptions, ServerSocket } from "./src/socket/server.ts";
 export { ScatterSocket } from "./src/socket/scatter.ts";
 export { GatherSocket } from "./src/socket/gather.ts";
+export { type RadioSendOptions, RadioSocket } from "./src/socket/radio.ts";
+export { type DishMessage, DishSocket } from "./src/socket/dish.ts";
 export { proxy, type ProxyOptions } from "./src/proxy.ts";
 export {
   type AuthenticationRequest,

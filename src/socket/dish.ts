@@ -1,0 +1,200 @@
+/**
+ * DISH (rfc.zeromq.org spec 48, ZMQ_DISH): receives the messages a RADIO
+ * publishes to the groups it joined. Groups match exactly, byte for byte, and
+ * are at most 15 bytes. The socket keeps its groups and sends each RADIO a
+ * JOIN command for every one when it connects (so a restarted RADIO learns
+ * them again), and JOIN/LEAVE on every change, as libzmq does (src/dish.cpp
+ * send_subscriptions, dish_session_t::pull_msg).
+ *
+ * A peer message that is not a group frame of at most 15 bytes with MORE
+ * followed by one body frame breaks spec 48: the peer is dropped, as libzmq's
+ * DISH session fails with EFAULT (src/dish.cpp dish_session_t::push_msg).
+ *
+ * @module
+ */
+
+import { ZmqError } from "../errors.ts";
+import { coreOf } from "./_core.ts";
+import { GROUP_MAX_LENGTH, groupBytes, groupKey } from "./_group.ts";
+import type { Message as Frames } from "./_message.ts";
+import { BasePattern, notSupported } from "./_pattern.ts";
+import type { Pipe } from "./_pipe.ts";
+import type { OperationOptions, SocketOptions } from "./options.ts";
+import { type Message, Socket } from "./socket.ts";
+
+/** A message a {@linkcode DishSocket} received: one frame, and the group it was published to. */
+export type DishMessage = Message & {
+  /** The group the RADIO published the message to (0 to 15 bytes). */
+  readonly group: Uint8Array;
+};
+
+type Grouped = Frames & { group: Uint8Array };
+
+class DishPattern extends BasePattern {
+  /** Joined groups, by {@linkcode groupKey}. */
+  readonly groups = new Map<string, Uint8Array>();
+
+  override ready(pipe: Pipe): void {
+    for (const group of this.groups.values()) pipe.sendCommand("JOIN", group);
+  }
+
+  change(group: Uint8Array, join: boolean): void {
+    const key = groupKey(group);
+    // libzmq refuses to join a group twice or leave one not joined (src/dish.cpp xjoin, xleave).
+    if (join === this.groups.has(key)) {
+      throw new ZmqError(
+        "EINVAL",
+        join ? "The group is already joined" : "The group is not joined",
+      );
+    }
+    if (join) this.groups.set(key, group.slice());
+    else this.groups.delete(key);
+    for (const pipe of this.core.pipes) {
+      if (pipe.attached) pipe.sendCommand(join ? "JOIN" : "LEAVE", group);
+    }
+  }
+
+  override message(pipe: Pipe, frames: Frames): void {
+    if (!pipe.ready) return; // dropped while its last read is decoded
+    const group = frames[0];
+    if (frames.length !== 2 || group.length > GROUP_MAX_LENGTH) {
+      pipe.drop(
+        "Message without a valid group frame",
+        new ZmqError("EPROTO", "The peer sent a RADIO message without a valid group frame"),
+      );
+      return;
+    }
+    if (!this.groups.has(groupKey(group))) return;
+    const message = [frames[1]] as Grouped;
+    message.group = group;
+    super.message(pipe, message);
+  }
+
+  override tryReceive(): Frames | undefined {
+    // A message queued before leave() is not delivered after it (src/dish.cpp xxrecv filters at receive).
+    const inbox = this.core.inbox;
+    for (let m = inbox.shift(); m !== undefined; m = inbox.shift()) {
+      if (this.groups.has(groupKey((m as Grouped).group))) return m;
+    }
+    return undefined;
+  }
+
+  override prepareSend(_frames: Frames): Frames {
+    notSupported("DISH", "send");
+  }
+}
+
+/**
+ * A DISH socket: the receiving end of RADIO/DISH.
+ *
+ * As in zeromq.js's `zeromq/draft` `Dish`, `join(...groups)` and
+ * `leave(...groups)` change the groups, and `receive()`, `for await`,
+ * `messages()` and the streams all yield a {@linkcode DishMessage}
+ * (`[payload]` with a `group` property).
+ *
+ * @example Joining a group
+ * ```ts
+ * import { DishSocket, RadioSocket, text } from "@monocoque/zmtp";
+ *
+ * await using dish = new DishSocket();
+ * dish.join("news", "sport");
+ * dish.leave("sport");
+ * await dish.bind("tcp://127.0.0.1:0");
+ * await using radio = new RadioSocket();
+ * radio.connect(dish.lastEndpoint!);
+ *
+ * // Messages sent before the DISH's JOIN arrives are dropped: repeat until one lands.
+ * const timer = setInterval(() => {
+ *   radio.send("goal", { group: "sport" });
+ *   radio.send("rain", { group: "news" });
+ * }, 10);
+ * const message = await dish.receive();
+ * clearInterval(timer);
+ * console.assert(text(message.group) === "news" && text(message[0]) === "rain");
+ * ```
+ */
+export class DishSocket extends Socket {
+  /**
+   * Creates a DISH socket.
+   *
+   * @param options Socket options.
+   */
+  constructor(options?: SocketOptions) {
+    super("DISH", options);
+    const core = coreOf(this);
+    core.pattern = new DishPattern(core);
+  }
+
+  /**
+   * Joins groups: messages a RADIO publishes to them are received from now on.
+   *
+   * @param groups Groups of at most 15 bytes each (strings are UTF-8 encoded).
+   * @throws {TypeError} For a group that is not a string or Uint8Array.
+   * @throws {RangeError} For a group over 15 bytes (libzmq `EINVAL`).
+   * @throws {ZmqError} `EINVAL` for a group already joined.
+   */
+  join(...groups: Array<string | Uint8Array>): void {
+    const pattern = coreOf(this).pattern as DishPattern;
+    for (const group of groups) pattern.change(groupBytes(group), true);
+  }
+
+  /**
+   * Leaves groups joined before.
+   *
+   * @param groups Groups of at most 15 bytes each.
+   * @throws {TypeError} For a group that is not a string or Uint8Array.
+   * @throws {RangeError} For a group over 15 bytes (libzmq `EINVAL`).
+   * @throws {ZmqError} `EINVAL` for a group not joined.
+   */
+  leave(...groups: Array<string | Uint8Array>): void {
+    const pattern = coreOf(this).pattern as DishPattern;
+    for (const group of groups) pattern.change(groupBytes(group), false);
+  }
+
+  /**
+   * Receives the next message of a joined group.
+   *
+   * @param options An `AbortSignal` to stop waiting.
+   * @returns The message, with `group`.
+   * @throws {ZmqError} `EAGAIN` after `receiveTimeout`, `ETERM` once closed.
+   */
+  override receive(options?: OperationOptions): Promise<DishMessage> {
+    return super.receive(options) as Promise<DishMessage>;
+  }
+
+  /** The messages this socket receives, each with `group`; see {@linkcode Socket.readable}. */
+  override get readable(): ReadableStream<DishMessage> {
+    return super.readable as ReadableStream<DishMessage>;
+  }
+
+  /**
+   * A new stream of received messages, each with `group`; see
+   * {@linkcode Socket.readableStream}.
+   *
+   * @param options `signal` errors the stream.
+   * @returns A new readable stream.
+   */
+  override readableStream(options?: OperationOptions): ReadableStream<DishMessage> {
+    return super.readableStream(options) as ReadableStream<DishMessage>;
+  }
+
+  /**
+   * Received messages, each with `group`, as an async iterator that stops
+   * on `signal`; see {@linkcode Socket.messages}.
+   *
+   * @param options `signal` ends the iteration.
+   * @returns An async iterator of messages.
+   */
+  override messages(options?: OperationOptions): AsyncIterableIterator<DishMessage> {
+    return super.messages(options) as AsyncIterableIterator<DishMessage>;
+  }
+
+  /**
+   * Receives messages, each with `group`, until the socket closes.
+   *
+   * @returns An async iterator of messages.
+   */
+  override [Symbol.asyncIterator](): AsyncIterator<DishMessage> {
+    return this.messages();
+  }
+}

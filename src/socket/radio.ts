@@ -1,0 +1,161 @@
+/**
+ * RADIO (rfc.zeromq.org spec 48, ZMQ_RADIO): publishes single-frame messages
+ * to groups; each goes to every DISH peer that joined its group (exact match,
+ * not a prefix as in PUB/SUB). DISH peers tell it their groups with JOIN and
+ * LEAVE commands. On the wire a message is two frames, the group (with MORE)
+ * then the body, as libzmq writes it (src/radio.cpp radio_session_t::pull_msg).
+ *
+ * Sends never wait: a message for a peer at its high-water mark, or for a
+ * group nobody joined, is dropped, as libzmq's RADIO does by default
+ * (src/radio.cpp xsend, `_lossy`). A multipart send fails with `EINVAL`.
+ *
+ * @module
+ */
+
+import { ZmqError } from "../errors.ts";
+import { coreOf } from "./_core.ts";
+import { GROUP_MAX_LENGTH, groupBytes, groupKey } from "./_group.ts";
+import type { Message as Frames } from "./_message.ts";
+import { toFrames } from "./_message.ts";
+import { BasePattern, notSupported } from "./_pattern.ts";
+import type { DishMessage } from "./dish.ts";
+import type { Pipe } from "./_pipe.ts";
+import type { OperationOptions, SocketOptions } from "./options.ts";
+import { type MessageLike, Socket } from "./socket.ts";
+
+/** Options of {@linkcode RadioSocket.send}. */
+export interface RadioSendOptions extends OperationOptions {
+  /**
+   * The group to publish to, at most 15 bytes (a string is UTF-8 encoded);
+   * defaults to the `group` property of the message, as a received
+   * {@linkcode DishMessage} carries it.
+   */
+  group?: string | Uint8Array;
+}
+
+type Grouped = Frames & { group?: Uint8Array };
+
+class RadioPattern extends BasePattern {
+  override readonly attachEarly = false;
+  /** Each peer's joined groups, by {@linkcode groupKey}. */
+  readonly #groups = new Map<Pipe, Set<string>>();
+
+  override attach(pipe: Pipe): boolean {
+    this.#groups.set(pipe, new Set());
+    return super.attach(pipe);
+  }
+
+  override detach(pipe: Pipe): void {
+    super.detach(pipe);
+    this.#groups.delete(pipe);
+  }
+
+  command(pipe: Pipe, name: string, data: Uint8Array): void {
+    const joined = this.#groups.get(pipe);
+    if (joined === undefined || (name !== "JOIN" && name !== "LEAVE")) return;
+    if (data.length > GROUP_MAX_LENGTH) {
+      // libzmq asserts here and aborts the whole process (src/radio.cpp
+      // radio_session_t::push_msg: set_group fails, errno_assert): we drop
+      // only the peer that broke spec 48.
+      pipe.drop(
+        `${name} with a group over ${GROUP_MAX_LENGTH} bytes`,
+        new ZmqError("EPROTO", `The peer sent ${name} with a ${data.length}-byte group`),
+      );
+      return;
+    }
+    if (name === "JOIN") joined.add(groupKey(data));
+    else joined.delete(groupKey(data));
+  }
+
+  override message(_pipe: Pipe, _frames: Frames): void {
+    // A DISH sends no messages; libzmq's RADIO reads only JOIN/LEAVE (src/radio.cpp xread_activated).
+  }
+
+  override prepareSend(frames: Frames): Frames {
+    if (frames.length !== 1) {
+      throw new ZmqError("EINVAL", "RADIO sockets send single-frame messages only");
+    }
+    return frames;
+  }
+
+  override trySend(frames: Frames): boolean {
+    const group = (frames as Grouped).group!;
+    const key = groupKey(group);
+    for (const [pipe, joined] of this.#groups) {
+      // The group frame then the body (src/radio.cpp radio_session_t::pull_msg).
+      if (joined.has(key) && pipe.ready && pipe.hasRoom()) pipe.enqueue([group, frames[0]]);
+    }
+    return true;
+  }
+
+  override prepareReceive(): void {
+    notSupported("RADIO", "receive");
+  }
+
+  override tryReceive(): Frames | undefined {
+    return undefined;
+  }
+}
+
+/**
+ * A RADIO socket: the publishing end of RADIO/DISH.
+ *
+ * As in zeromq.js's `zeromq/draft` `Radio`, the group is an option of
+ * `send()`: `send(payload, { group })`.
+ *
+ * @example Publishing to a group
+ * ```ts
+ * import { DishSocket, RadioSocket, text } from "@monocoque/zmtp";
+ *
+ * await using radio = new RadioSocket();
+ * await radio.bind("inproc://radio-doc");
+ * await using dish = new DishSocket();
+ * dish.join("weather");
+ * dish.connect("inproc://radio-doc");
+ *
+ * // Messages sent before the DISH's JOIN arrives are dropped: repeat until one lands.
+ * const timer = setInterval(() => radio.send("sunny", { group: "weather" }), 10);
+ * const message = await dish.receive();
+ * clearInterval(timer);
+ * console.assert(text(message.group) === "weather" && text(message[0]) === "sunny");
+ * ```
+ */
+export class RadioSocket extends Socket {
+  /**
+   * Creates a RADIO socket.
+   *
+   * @param options Socket options.
+   */
+  constructor(options?: SocketOptions) {
+    super("RADIO", options);
+    const core = coreOf(this);
+    core.pattern = new RadioPattern(core);
+  }
+
+  /**
+   * Publishes a single-frame message to the DISH peers that joined `group`.
+   *
+   * @param message One frame, or a received {@linkcode DishMessage}.
+   * @param options `group` (else the message's own), and a `signal`.
+   * @returns Resolves when handed to the peers (it never waits for room).
+   * @throws {TypeError} Without a group.
+   * @throws {RangeError} For a group over 15 bytes (libzmq `EINVAL`).
+   * @throws {ZmqError} `EINVAL` for a multipart message.
+   */
+  override send(
+    message: MessageLike | DishMessage,
+    options?: RadioSendOptions,
+  ): Promise<void> {
+    let frames: Grouped;
+    try {
+      const group = options?.group ?? (message as Partial<DishMessage>).group;
+      if (group === undefined) throw new TypeError("A RADIO send needs a group");
+      const bytes = groupBytes(group);
+      frames = toFrames(message);
+      frames.group = bytes;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return coreOf(this).send(frames, options?.signal);
+  }
+}

@@ -38,7 +38,9 @@ export type PeerSocketType =
   | "CLIENT"
   | "SERVER"
   | "SCATTER"
-  | "GATHER";
+  | "GATHER"
+  | "RADIO"
+  | "DISH";
 
 /** A peer option value: `true` adds a bare flag, `false`/`undefined` omit it, arrays repeat it. */
 export type PeerOptionValue = string | number | boolean | undefined | readonly (string | number)[];
@@ -256,19 +258,21 @@ export class Peer implements AsyncDisposable {
    *
    * @param frames The message's frames (strings as UTF-8).
    * @param options `timeout`: the peer's send timeout in ms (its default is 5000);
-   *   `routingId`: the peer to send to, for a SERVER peer (zeromq.js).
+   *   `routingId`: the peer to send to, for a SERVER peer (zeromq.js);
+   *   `group`: the group to publish to, for a RADIO peer (zeromq.js).
    */
   async send(
     frames: readonly FrameLike[],
-    options: { timeout?: number; routingId?: number } = {},
+    options: { timeout?: number; routingId?: number; group?: FrameLike } = {},
   ): Promise<void> {
-    const { routingId, ...rest } = options;
+    const { routingId, group, ...rest } = options;
     await this.#ok(
       {
         op: "send",
         frames: frames.map((f) => toHex(toBytes(f))),
         ...rest,
         ...(routingId === undefined ? {} : { routing_id: routingId }),
+        ...(group === undefined ? {} : { group: toHex(toBytes(group)) }),
       },
       "sent",
     );
@@ -279,13 +283,17 @@ export class Peer implements AsyncDisposable {
    *
    * @param timeoutMs How long the peer waits; default 5000.
    * @returns The frames, or `undefined` on timeout; a SERVER peer's carry the
-   *   sender's `routingId`.
+   *   sender's `routingId`, a DISH peer's the `group`.
    */
-  async recv(timeoutMs = 5000): Promise<(Uint8Array[] & { routingId?: number }) | undefined> {
+  async recv(
+    timeoutMs = 5000,
+  ): Promise<(Uint8Array[] & { routingId?: number; group?: Uint8Array }) | undefined> {
     const ev = await this.#ok({ op: "recv", timeout: timeoutMs }, "msg", "timeout");
     if (ev.event !== "msg") return undefined;
-    const frames: Uint8Array[] & { routingId?: number } = (ev.frames as string[]).map(fromHex);
+    const frames: Uint8Array[] & { routingId?: number; group?: Uint8Array } =
+      (ev.frames as string[]).map(fromHex);
     if (typeof ev.routing_id === "number") frames.routingId = ev.routing_id;
+    if (typeof ev.group === "string") frames.group = fromHex(ev.group);
     return frames;
   }
 

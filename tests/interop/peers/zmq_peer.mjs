@@ -32,8 +32,10 @@ const TYPES = {
   SERVER: draft("Server"),
   SCATTER: draft("Scatter"),
   GATHER: draft("Gather"),
+  RADIO: draft("Radio"),
+  DISH: draft("Dish"),
 };
-const DRAFT_TYPES = new Set(["CLIENT", "SERVER", "SCATTER", "GATHER"]);
+const DRAFT_TYPES = new Set(["CLIENT", "SERVER", "SCATTER", "GATHER", "RADIO", "DISH"]);
 const DEFAULT_SEND_TIMEOUT_MS = 5000;
 const DEFAULT_RECV_TIMEOUT_MS = 5000;
 
@@ -116,6 +118,7 @@ function parseArgs(argv) {
     bind: [],
     connect: [],
     subscribe: [],
+    join: [],
     options: {},
     monitor: false,
     xpubVerbose: false,
@@ -135,6 +138,7 @@ function parseArgs(argv) {
     else if (name === "connect") a.connect.push(next());
     else if (name === "subscribe") a.subscribe.push(Buffer.from(next(), "utf8"));
     else if (name === "subscribe-hex") a.subscribe.push(Buffer.from(next(), "hex"));
+    else if (name === "join") a.join.push(Buffer.from(next(), "utf8"));
     else if (name === "monitor") a.monitor = true;
     else if (name === "xpub-verbose") a.xpubVerbose = "allSubs";
     else if (name === "xpub-verboser") a.xpubVerbose = "allSubsUnsubs";
@@ -260,6 +264,7 @@ class Peer {
       this.endpoints.push(ep);
     }
     for (const topic of this.a.subscribe) await this.subscribe(topic, true);
+    if (this.a.join.length > 0) this.sock.join(...this.a.join);
   }
 
   async recv(timeoutMs) {
@@ -269,6 +274,8 @@ class Peer {
       const got = await this.sock.receive();
       // A SERVER resolves [message, { routingId }]: kept as the frames' routingId.
       if (this.type === "SERVER") return Object.assign([got[0]], { routingId: got[1].routingId });
+      // A DISH resolves [message, { group }]: kept as the frames' group.
+      if (this.type === "DISH") return Object.assign([got[0]], { group: got[1].group });
       return got;
     } catch (err) {
       if (err?.code === "EAGAIN") return undefined;
@@ -276,11 +283,13 @@ class Peer {
     }
   }
 
-  async send(frames, timeoutMs, routingId) {
+  async send(frames, timeoutMs, routingId, group) {
     if (!this.canSend) throw unsupported(`${this.type} cannot send`);
     this.sock.sendTimeout = timeoutMs ?? this.sendTimeout;
     // Draft types take one frame (an array is a multipart message, refused by libzmq).
-    if (this.type === "SERVER") {
+    if (this.type === "RADIO") {
+      await this.sock.send(frames.length === 1 ? frames[0] : frames, { group });
+    } else if (this.type === "SERVER") {
       await this.sock.send(frames.length === 1 ? frames[0] : frames, { routingId });
     } else if (DRAFT_TYPES.has(this.type) && frames.length === 1) await this.sock.send(frames[0]);
     else await this.sock.send(frames);
@@ -303,12 +312,21 @@ class Peer {
     const timeout = cmd.timeout ?? DEFAULT_RECV_TIMEOUT_MS;
     switch (op) {
       case "send":
-        await this.send(unhex(cmd.frames), cmd.timeout, cmd.routing_id);
+        await this.send(
+          unhex(cmd.frames),
+          cmd.timeout,
+          cmd.routing_id,
+          cmd.group === undefined ? undefined : Buffer.from(cmd.group, "hex"),
+        );
         return { event: "sent" };
       case "recv": {
         const frames = await this.recv(timeout);
-        return frames === undefined
-          ? { event: "timeout" }
+        return frames === undefined ? { event: "timeout" } : frames.group !== undefined
+          ? {
+            event: "msg",
+            frames: hexes(frames),
+            group: Buffer.from(frames.group).toString("hex"),
+          }
           : frames.routingId === undefined
           ? { event: "msg", frames: hexes(frames) }
           : { event: "msg", frames: hexes(frames), routing_id: frames.routingId };

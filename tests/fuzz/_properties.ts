@@ -432,6 +432,8 @@ function normalize(events: readonly SessionEvent[]): unknown[] {
         return { type: e.type, kind: e.kind, code: e.code, reason: e.reason };
       case "authenticate":
         return { type: e.type, mechanism: e.request.mechanism };
+      case "command":
+        return { type: e.type, name: e.name, data: Array.from(e.data) };
     }
   });
 }

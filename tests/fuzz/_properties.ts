@@ -334,6 +334,13 @@ export function checkEvents(config: Config, events: readonly SessionEvent[]): vo
         if (!ready) fail(`${e.type} before ready`);
         if (!(e.topic instanceof Uint8Array)) fail(`${e.type} topic is not a Uint8Array`);
         break;
+      case "command":
+        if (!ready) fail("command before ready");
+        if (typeof e.name !== "string" || e.name.length === 0 || e.name.length > 255) {
+          fail(`command name ${JSON.stringify(e.name)}`);
+        }
+        if (!(e.data instanceof Uint8Array)) fail("command data is not a Uint8Array");
+        break;
       case "error":
         errored = true;
         if (!KINDS.has(e.kind)) fail(`error kind ${e.kind}`);

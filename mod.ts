@@ -74,6 +74,8 @@ export { ScatterSocket } from "./src/socket/scatter.ts";
 export { GatherSocket } from "./src/socket/gather.ts";
 export { type RadioSendOptions, RadioSocket } from "./src/socket/radio.ts";
 export { type DishMessage, DishSocket } from "./src/socket/dish.ts";
+export { type PeerMessage, type PeerSendOptions, PeerSocket } from "./src/socket/peer.ts";
+export { ChannelSocket } from "./src/socket/channel.ts";
 export { proxy, type ProxyOptions } from "./src/proxy.ts";
 export {
   type AuthenticationRequest,

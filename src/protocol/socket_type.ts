@@ -2,7 +2,7 @@
  * ZeroMQ socket types as they appear in the `Socket-Type` READY property, and
  * the compatibility table that decides which pairs may talk (RFC 23 "Socket
  * Semantics", extended with XPUB/XSUB as libzmq does, and the draft types
- * CLIENT/SERVER, rfc.zeromq.org spec 41, and SCATTER/GATHER, spec 49, and RADIO/DISH, spec 48).
+ * CLIENT/SERVER, rfc.zeromq.org spec 41, and SCATTER/GATHER, spec 49, RADIO/DISH, spec 48, PEER, spec 51, and CHANNEL, spec 52).
  *
  * @module
  */
@@ -37,7 +37,9 @@ export type SocketType =
   | "SCATTER"
   | "GATHER"
   | "RADIO"
-  | "DISH";
+  | "DISH"
+  | "PEER"
+  | "CHANNEL";
 
 const PEERS: Readonly<Record<SocketType, readonly SocketType[]>> = {
   PAIR: ["PAIR"],
@@ -58,6 +60,8 @@ const PEERS: Readonly<Record<SocketType, readonly SocketType[]>> = {
   GATHER: ["SCATTER"],
   RADIO: ["DISH"],
   DISH: ["RADIO"],
+  PEER: ["PEER"],
+  CHANNEL: ["CHANNEL"],
 };
 
 /**

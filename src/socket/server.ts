@@ -39,10 +39,33 @@ export interface ServerSendOptions extends OperationOptions {
   routingId?: number;
 }
 
-type Routed = Frames & { routingId?: number };
+/** Frames with the routing id of their sender or destination; internal. */
+export type Routed = Frames & { routingId?: number };
 
-class ServerPattern extends SingleFramePattern {
-  override readonly attachEarly = false;
+/**
+ * Frames from `message`, routed by the id in `options` or on the message;
+ * shared with PEER; internal.
+ */
+export function routedFrames(
+  type: string,
+  message: MessageLike | ServerMessage,
+  options?: ServerSendOptions,
+): Routed {
+  const id = options?.routingId ?? (message as Partial<ServerMessage>).routingId;
+  if (id === undefined) throw new TypeError(`A ${type} send needs a routing id`);
+  if (!Number.isInteger(id) || id < 1 || id > 0xffff_ffff) {
+    throw new RangeError(`A routing id is an integer from 1 to 4294967295, got ${id}`);
+  }
+  const frames: Routed = toFrames(message);
+  frames.routingId = id;
+  return frames;
+}
+
+/** SERVER's routing by numeric id, also PEER's; internal. */
+export class ServerPattern extends SingleFramePattern {
+  override readonly attachEarly: boolean = false;
+  /** The id of the pipe attached last (libzmq peer.cpp's _peer_last_routing_id). */
+  lastRoutingId = 0;
   readonly #byId = new Map<number, Pipe>();
   readonly #ids = new Map<Pipe, number>();
   #nextId = (Math.random() * 0x1_0000_0000) >>> 0;
@@ -55,6 +78,7 @@ class ServerPattern extends SingleFramePattern {
     } while (id === 0 || this.#byId.has(id)); // never 0 (libzmq src/server.cpp)
     this.#byId.set(id, pipe);
     this.#ids.set(pipe, id);
+    this.lastRoutingId = id;
     return super.attach(pipe);
   }
 
@@ -148,13 +172,7 @@ export class ServerSocket extends Socket {
   ): Promise<void> {
     let frames: Routed;
     try {
-      const id = options?.routingId ?? (message as Partial<ServerMessage>).routingId;
-      if (id === undefined) throw new TypeError("A SERVER send needs a routing id");
-      if (!Number.isInteger(id) || id < 1 || id > 0xffff_ffff) {
-        throw new RangeError(`A routing id is an integer from 1 to 4294967295, got ${id}`);
-      }
-      frames = toFrames(message);
-      frames.routingId = id;
+      frames = routedFrames("SERVER", message, options);
     } catch (e) {
       return Promise.reject(e);
     }

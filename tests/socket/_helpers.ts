@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ZmqError } from "../../mod.ts";
+import { PullSocket, PushSocket, ZmqError } from "../../mod.ts";
 import type { Message, Socket, SocketEvent, ZmqErrorCode } from "../../mod.ts";
 import { withTimeout } from "../_util/timeout.ts";
 
@@ -63,6 +63,22 @@ export async function bindAny(socket: Socket, t: TransportName): Promise<string>
   const ep = socket.lastEndpoint;
   assert.ok(ep !== undefined, "lastEndpoint is set after bind");
   return ep;
+}
+
+/** A PULL bound over transport `t` and a PUSH connected to it; `await using` closes both. */
+export async function pushPull(t: TransportName): Promise<
+  { pull: PullSocket; push: PushSocket } & AsyncDisposable
+> {
+  const pull = new PullSocket();
+  const push = new PushSocket();
+  push.connect(await bindAny(pull, t));
+  return {
+    pull,
+    push,
+    async [Symbol.asyncDispose]() {
+      await Promise.all([push.close(), pull.close()]);
+    },
+  };
 }
 
 /**

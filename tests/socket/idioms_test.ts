@@ -15,6 +15,7 @@ import {
   bindAny,
   eachTransport,
   isPending,
+  pushPull,
   recvText,
   rejectsWith,
   send,
@@ -36,19 +37,6 @@ async function untilQueued(socket: Socket, n: number): Promise<void> {
     while (queued(socket) < n) await new Promise((r) => setTimeout(r, 0));
   };
   await withTimeout(wait(), WAIT, `${n} queued messages`);
-}
-
-async function pushPull(t: Parameters<Parameters<typeof eachTransport>[1]>[0]) {
-  const pull = new PullSocket();
-  const push = new PushSocket();
-  push.connect(await bindAny(pull, t));
-  return {
-    pull,
-    push,
-    async [Symbol.asyncDispose]() {
-      await Promise.all([push.close(), pull.close()]);
-    },
-  };
 }
 
 eachTransport("for await over a socket takes queued messages in order, then waits", async (t) => {

@@ -6,13 +6,14 @@
  */
 
 import assert from "node:assert/strict";
-import { merge, PubSocket, PullSocket, PushSocket, ZmqError } from "../../mod.ts";
+import { merge, PubSocket, PullSocket, ZmqError } from "../../mod.ts";
 import type { MergedMessage } from "../../mod.ts";
 import { coreOf } from "../../src/socket/_core.ts";
 import {
   bindAny,
   eachTransport,
   isPending,
+  pushPull,
   recvText,
   send,
   text,
@@ -20,16 +21,9 @@ import {
   withTimeout,
 } from "./_helpers.ts";
 
-async function pair(t: Parameters<typeof bindAny>[1]) {
-  const pull = new PullSocket();
-  const push = new PushSocket();
-  push.connect(await bindAny(pull, t));
-  return { pull, push };
-}
-
 eachTransport("merge() alternates between sockets that both have messages", async (t) => {
-  const a = await pair(t);
-  const b = await pair(t);
+  const a = await pushPull(t);
+  const b = await pushPull(t);
   try {
     for (let i = 0; i < 5; i++) {
       await send(a.push, `a${i}`);
@@ -70,8 +64,8 @@ function* coreOfPipes(socket: PullSocket): Generator<number> {
 }
 
 eachTransport("merge() waits for whichever socket receives first", async (t) => {
-  const a = await pair(t);
-  const b = await pair(t);
+  const a = await pushPull(t);
+  const b = await pushPull(t);
   try {
     const it = merge([a.pull, b.pull]);
     const next = it.next();
@@ -87,8 +81,8 @@ eachTransport("merge() waits for whichever socket receives first", async (t) => 
 });
 
 eachTransport("Ending a merge gives back what it took: the next receive() gets it", async (t) => {
-  const a = await pair(t);
-  const b = await pair(t);
+  const a = await pushPull(t);
+  const b = await pushPull(t);
   try {
     const it = merge([a.pull, b.pull]);
     const first = it.next();
@@ -126,8 +120,8 @@ Deno.test("merge() ignores the sockets' receiveTimeout and stops on its signal w
 });
 
 Deno.test("A socket that closes leaves the merge; the merge ends when all have", async () => {
-  const a = await pair("inproc");
-  const b = await pair("inproc");
+  const a = await pushPull("inproc");
+  const b = await pushPull("inproc");
   const seen: MergedMessage<PullSocket>[] = [];
   const loop = (async () => {
     for await (const m of merge([a.pull, b.pull])) seen.push(m);

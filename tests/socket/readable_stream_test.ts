@@ -7,33 +7,20 @@
  */
 
 import assert from "node:assert/strict";
-import { PullSocket, PushSocket, RepSocket, ReqSocket } from "../../mod.ts";
+import { RepSocket, ReqSocket } from "../../mod.ts";
 import type { Message } from "../../mod.ts";
 import { coreOf } from "../../src/socket/_core.ts";
 import {
   bindAny,
   eachTransport,
   isPending,
+  pushPull,
   recvText,
   send,
   text,
   WAIT,
   withTimeout,
 } from "./_helpers.ts";
-
-async function pushPull(t: Parameters<typeof bindAny>[1]) {
-  const pull = new PullSocket();
-  const push = new PushSocket();
-  push.connect(await bindAny(pull, t));
-  return {
-    pull,
-    push,
-    async [Symbol.asyncDispose]() {
-      await push.close();
-      await pull.close();
-    },
-  };
-}
 
 eachTransport("After an aborted pipeTo(), readableStream() gives a fresh stream", async (t) => {
   await using s = await pushPull(t);

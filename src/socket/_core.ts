@@ -158,9 +158,6 @@ function failureKind(ev: Extract<SessionEvent, { type: "error" }>): HandshakeFai
   return "other";
 }
 
-/** Reasons our own side gives when it ends a connection without an error. */
-const REFUSED = "Peer refused by the socket";
-
 /** Error names and codes of transports (Deno's and node:net's) that mean the peer timed out. */
 const TIMED_OUT = new Set(["TimedOut", "ETIMEDOUT"]);
 
@@ -181,7 +178,7 @@ function endError(end: PipeEnd, local: boolean): ZmqError {
     const timedOut = TIMED_OUT.has(e.name) || (typeof code === "string" && TIMED_OUT.has(code));
     return new ZmqError(timedOut ? "ETIMEDOUT" : "ECONNRESET", end.reason, { cause: e });
   }
-  if (end.reason === REFUSED) return new ZmqError("ECONNREFUSED", end.reason);
+  if (end.refused) return new ZmqError("ECONNREFUSED", end.reason);
   return new ZmqError("ECONNRESET", end.reason); // closed by the peer
 }
 
@@ -343,7 +340,7 @@ export class SocketCore implements PipeOwner {
     if (bound === undefined) throw new ZmqError("ENOENT", `Endpoint ${address} is not bound`);
     this.#bound.delete(bound.endpoint);
     bound.listener.close();
-    for (const pipe of bound.pipes) pipe.drop("Endpoint unbound");
+    for (const pipe of bound.pipes) pipe.drop("Endpoint unbound", undefined, true);
     await bound.loop;
     this.events.emit({ type: "closed", endpoint: bound.endpoint });
   }
@@ -559,8 +556,7 @@ export class SocketCore implements PipeOwner {
   #connectionEnded(pipe: Pipe, end: PipeEnd): void {
     pipe.cancelAuthentication?.();
     pipe.cancelAuthentication = undefined;
-    if (!this.#handshaking.delete(pipe) || this.closed || end.reason === "Endpoint unbound") return;
-    if (end.reason === "Endpoint disconnected") return;
+    if (!this.#handshaking.delete(pipe) || this.closed || end.local) return;
     const mechanism = this.options.security.mechanism;
     const secured = mechanism !== "NULL";
     const reason = `Connection lost during the ${mechanism} handshake: ${end.reason}` +

@@ -52,6 +52,10 @@ export interface PipeOwner {
 export interface PipeEnd {
   reason: string;
   error?: Error;
+  /** Our side ended it (socket closed, endpoint unbound or disconnected). */
+  local?: boolean;
+  /** The socket refused the peer after its handshake (e.g. a second PAIR peer). */
+  refused?: boolean;
 }
 
 /**
@@ -301,8 +305,8 @@ export class Pipe {
   }
 
   /** Ends the current connection (if any) with `reason`. */
-  drop(reason: string, error?: Error): void {
-    this.#finish({ reason, error });
+  drop(reason: string, error?: Error, local = false): void {
+    this.#finish({ reason, error, local });
   }
 
   /** Whether messages wait to be written on the current connection. */
@@ -327,7 +331,7 @@ export class Pipe {
     if (this.#closed) return;
     this.#closed = true;
     this.discard();
-    this.drop(reason);
+    this.drop(reason, undefined, true);
   }
 
   #finish(end: PipeEnd, last: Uint8Array[] = []): void {
@@ -446,7 +450,7 @@ export class Pipe {
         case "ready":
           this.peer = ev.peer;
           if (!this.owner.pipeReady(this)) {
-            this.#finish({ reason: "Peer refused by the socket" });
+            this.#finish({ reason: "Peer refused by the socket", refused: true });
             return;
           }
           break;

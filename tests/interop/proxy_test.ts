@@ -24,6 +24,7 @@ import {
   XSubSocket,
 } from "../../mod.ts";
 import { MessageDigest } from "../_util/bytes.ts";
+import { liveMemory } from "../_util/memory.ts";
 import { Peer } from "../_util/peer.ts";
 import { withTimeout } from "../_util/timeout.ts";
 
@@ -223,10 +224,7 @@ Deno.test("proxy() holds a flooding libzmq PUSH back while the libzmq PULL behin
     connect: frontend.lastEndpoint,
     options: { sndhwm: hwm },
   });
-  const memory = () => {
-    const m = Deno.memoryUsage();
-    return m.heapUsed + m.external;
-  };
+  const memory = liveMemory;
   const before = memory();
   let peak = before;
   // The sink reads nothing until told to; each send may wait that long.

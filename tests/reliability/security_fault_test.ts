@@ -132,6 +132,8 @@ Deno.test("CURVE fault: a SUB gets messages again after its pyzmq CURVE PUB is k
       await pub.send([`t.${tag}`, "secret payload"]);
       try {
         const frames = await sub.receive();
+        // A message of an earlier try may still be queued: skip it.
+        if (text(frames[0]) !== `t.${tag}`) continue;
         assert.deepEqual(frames.map(text), [`t.${tag}`, "secret payload"]);
         return;
       } catch (e) {

@@ -65,6 +65,15 @@ export async function bindAny(socket: Socket, t: TransportName): Promise<string>
   return ep;
 }
 
+/** Polls `ready()` every few milliseconds until it holds; fails after `ms`. */
+export async function until(ready: () => boolean, what: string, ms = WAIT): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!ready()) {
+    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 /** A PULL bound over transport `t` and a PUSH connected to it; `await using` closes both. */
 export async function pushPull(t: TransportName): Promise<
   { pull: PullSocket; push: PushSocket } & AsyncDisposable

@@ -16,7 +16,17 @@ import { ZmqError } from "../../mod.ts";
 import { PullSocket, PushSocket } from "../../mod.ts";
 import { coreOf } from "../../src/socket/_core.ts";
 import type { TransportName } from "./_helpers.ts";
-import { bindAny, eachTransport, handshakes, recv, send, WAIT, withTimeout } from "./_helpers.ts";
+import {
+  bindAny,
+  eachTransport,
+  handshakes,
+  isPending,
+  recv,
+  send,
+  until,
+  WAIT,
+  withTimeout,
+} from "./_helpers.ts";
 
 function index(i: number): Uint8Array {
   const b = new Uint8Array(4);
@@ -85,13 +95,8 @@ eachTransport(
     for (let i = 0; i < bound && waiting === undefined; i++) {
       const p = push.send([index(i), payload]);
       sends.push(p);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const settled = await Promise.race([
-        p.then(() => true),
-        new Promise<false>((r) => (timer = setTimeout(() => r(false), 50))),
-      ]);
-      clearTimeout(timer);
-      if (!settled) waiting = p;
+      // Waiting means: still pending after a turn, with every peer's queue full.
+      if (await isPending(p) && [...coreOf(push).pipes].every((q) => !q.hasRoom())) waiting = p;
     }
     assert.ok(waiting !== undefined, `${bound} sends of ${size} bytes never waited`);
     // Reading everything lets every waiting send through.
@@ -133,15 +138,6 @@ eachTransport(
 /** The per-peer queues of a socket's inbox (internal), for asserting the receive bounds. */
 function inboxes(socket: PullSocket): { size: number; bytes: number }[] {
   return [...coreOf(socket).pipes].flatMap((p) => (p.inbox === undefined ? [] : [p.inbox]));
-}
-
-/** Polls until `ready()` holds; fails after `ms`. */
-async function until(ready: () => boolean, what: string, ms = WAIT): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!ready()) {
-    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 eachTransport(

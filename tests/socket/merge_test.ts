@@ -17,6 +17,7 @@ import {
   recvText,
   send,
   text,
+  until,
   WAIT,
   withTimeout,
 } from "./_helpers.ts";
@@ -91,10 +92,10 @@ eachTransport("Ending a merge gives back what it took: the next receive() gets i
     await send(b.push, "b0");
     await send(a.push, "a1");
     const { value } = await withTimeout(first, WAIT);
-    // Let b's armed receive take b0 into the merge before it ends.
-    await new Promise((r) => setTimeout(r, 10));
-    await it.return!();
     const other = value!.socket === a.pull ? b : a;
+    // The other socket's armed receive takes its message into the merge: then it waits no more.
+    await until(() => !coreOf(other.pull).receiving, "the other receive taking its message");
+    await it.return!();
     const got = [text(value!.message[0]), ...await recvText(other.pull)];
     const rest = await recvText(value!.socket === a.pull ? a.pull : b.pull);
     assert.deepEqual(new Set([...got, ...rest]), new Set(["a0", "b0", "a1"]));

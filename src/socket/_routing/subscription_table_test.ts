@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import v8 from "node:v8";
-import vm from "node:vm";
 import fc from "fast-check";
 import { SubscriptionTable } from "./subscription_table.ts";
+import { gc } from "../../../tests/_util/memory.ts";
 
 const b = (s: string) => new TextEncoder().encode(s);
 
@@ -121,22 +120,9 @@ Deno.test("SubscriptionTable copies prefixes: changing the caller's bytes change
   assert.deepEqual([...t], [b("topic")]);
 });
 
-/**
- * V8's collector: `gc` under --expose-gc, else exposed at run time through
- * node:v8 and node:vm (without it garbage would count as cost).
- */
-const gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc ?? (() => {
-  try {
-    v8.setFlagsFromString("--expose-gc");
-    return vm.runInNewContext("gc") as () => void;
-  } catch {
-    return undefined;
-  }
-})();
-
-/** Heap in use after collecting garbage. */
+/** Heap in use after collecting garbage (without it garbage would count as cost). */
 function heapUsed(): number {
-  gc?.();
+  gc();
   return Deno.memoryUsage().heapUsed;
 }
 

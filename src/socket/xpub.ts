@@ -102,10 +102,10 @@ class XPubPattern extends PublisherPattern {
     }
     const table = pipe.subscriptions!;
     if (subscribe) {
-      table.add(topic);
-      if (this.#all.add(topic) || this.#verbose) {
-        pipe.inbox!.push(subscriptionMessage(topic, true));
-      }
+      // #all counts each peer once per topic (libzmq's mtrie holds a set of pipes per
+      // prefix), so a peer repeating a SUBSCRIBE cannot pin the topic there after it cancels.
+      const reported = table.add(topic) ? this.#all.add(topic) : false;
+      if (reported || this.#verbose) pipe.inbox!.push(subscriptionMessage(topic, true));
     } else if (table.remove(topic) && this.#all.remove(topic)) {
       pipe.inbox!.push(subscriptionMessage(topic, false));
     }

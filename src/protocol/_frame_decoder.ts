@@ -291,7 +291,7 @@ export class FrameDecoder {
       this.#partial.set(piece, have);
     } else if (take > 0) {
       // A large frame not yet trusted: keep the piece, copy nothing yet.
-      (this.#pieces ??= []).push(piece);
+      appendPiece(this.#pieces ??= [], piece);
       this.#retains = true;
       if ((have + take) * TRUST_FRACTION >= size) {
         const pieces = this.#pieces;
@@ -310,5 +310,27 @@ export class FrameDecoder {
     this.#partial = undefined;
     this.#partialSize = 0;
     return FRAME;
+  }
+}
+
+/**
+ * Adds `piece` to `pieces`, merging it into the last one when it directly
+ * follows it in the same buffer (the socket layer reads into one buffer end
+ * to end): a peer trickling a large frame a byte per segment then costs one
+ * view, not one per read.
+ */
+function appendPiece(pieces: Uint8Array[], piece: Uint8Array): void {
+  const last = pieces[pieces.length - 1];
+  if (
+    last !== undefined && last.buffer === piece.buffer &&
+    last.byteOffset + last.length === piece.byteOffset
+  ) {
+    pieces[pieces.length - 1] = new Uint8Array(
+      last.buffer,
+      last.byteOffset,
+      last.length + piece.length,
+    );
+  } else {
+    pieces.push(piece);
   }
 }

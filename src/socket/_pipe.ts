@@ -364,10 +364,11 @@ export class Pipe {
         // of messages plus one read chunk (libzmq's engine stops reading the
         // same way, stream_engine_base.cpp restart_input). A parked
         // connection is read only up to its budget.
-        if (
-          (this.parked !== undefined && this.#parkBudget <= 0) ||
-          this.#session!.paused || !this.#canDeliver()
-        ) {
+        const parkedOut = this.parked !== undefined && this.#parkBudget <= 0;
+        if (parkedOut || this.#session!.paused || !this.#canDeliver()) {
+          // A parked connection is never read again: it keeps no read buffer (views of the
+          // old one, if any, keep it alive themselves).
+          if (parkedOut) this.#releaseReadBuffer();
           await new Promise<void>((resolve) => (this.#paused = resolve));
           continue;
         }
@@ -403,6 +404,12 @@ export class Pipe {
         this.#finish({ reason: error.message, error });
       }
     }
+  }
+
+  #releaseReadBuffer(): void {
+    this.#rx = new Uint8Array(0);
+    this.#rxUsed = 0;
+    this.#rxPinned = false;
   }
 
   /**
@@ -456,7 +463,7 @@ export class Pipe {
           break;
         case "authenticate": {
           // The ZAP handler answers later; other connections go on meanwhile.
-          const zap = authenticate(this.owner.options, ev.request, this.#conn!.remoteEndpoint);
+          const zap = authenticate(this.owner.options, ev.request, this.#remote);
           this.cancelAuthentication = zap.cancel;
           zap.reply.then((reply) => {
             if (this.cancelAuthentication === zap.cancel) this.cancelAuthentication = undefined;

@@ -12,9 +12,9 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
 import { ZmqError } from "./errors.ts";
 import type { Message } from "./socket/_message.ts";
+import { nextTurn } from "./socket/_slices.ts";
 import { Socket } from "./socket/socket.ts";
 
 /** Options for {@linkcode proxy}. */
@@ -55,10 +55,6 @@ class Tally {
     this.frames += message.length;
     for (let i = 0; i < message.length; i++) this.bytes += message[i].byteLength;
   }
-}
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Whether `e` is the rejection of a call cancelled by `signal` (a `ZmqError` with the reason as cause). */

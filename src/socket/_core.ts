@@ -182,6 +182,11 @@ function endError(end: PipeEnd, local: boolean): ZmqError {
   return new ZmqError("ECONNRESET", end.reason); // closed by the peer
 }
 
+/** Queues held-back messages to the peers that have room now; the others' are dropped. */
+function queueWhereRoom(deferred: DeferredSend[]): void {
+  for (const d of deferred) if (d.pipe.hasRoom()) d.pipe.enqueue(d.frames);
+}
+
 function messageBytes(frames: Message): number {
   let n = 0;
   for (let i = 0; i < frames.length; i++) n += frames[i].length;
@@ -589,7 +594,7 @@ export class SocketCore implements PipeOwner {
 
   /** Wakes waiting senders when room may have appeared (a raised send high-water mark). */
   wakeSenders(): void {
-    this.pipeWritable(undefined as unknown as Pipe);
+    if (this.#senders.length > 0) this.#pumpSenders();
   }
 
   /**
@@ -684,7 +689,7 @@ export class SocketCore implements PipeOwner {
       await new Promise((r) => setImmediate(r));
       if (deferred.every((d) => d.pipe.hasRoom())) break;
     }
-    for (const d of deferred) if (d.pipe.hasRoom()) d.pipe.enqueue(d.frames);
+    queueWhereRoom(deferred);
     this.#gated = undefined;
     for (let i = 0; i < gated.length; i++) {
       const later = this.#gated as GatedSend[] | undefined;
@@ -812,7 +817,7 @@ export class SocketCore implements PipeOwner {
       // again for congested peers, queue where there is room and drop the rest.
       const deferred = this.pattern.takeDeferred?.();
       if (deferred !== undefined) {
-        for (const d of deferred) if (d.pipe.hasRoom()) d.pipe.enqueue(d.frames);
+        queueWhereRoom(deferred);
       }
       q.shift();
       w.resolve();

@@ -15,11 +15,16 @@ import { abortError, ZmqError } from "../errors.ts";
 import type { SocketCore } from "./_core.ts";
 import type { Message, MessageLike } from "./_message.ts";
 
-function isTerm(e: unknown): boolean {
+/** Whether `e` is the `ETERM` of a closed socket, which ends an iteration; internal. */
+export function isTerm(e: unknown): boolean {
   return e instanceof ZmqError && e.code === "ETERM";
 }
 
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+/** The result of a finished iterator, shared; internal. */
+export const DONE: IteratorReturnResult<undefined> = Object.freeze({
+  done: true,
+  value: undefined,
+});
 
 /**
  * The iterator of `for await (const msg of socket)` and of

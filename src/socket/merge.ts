@@ -13,9 +13,10 @@
  * @module
  */
 
-import { abortError, ZmqError } from "../errors.ts";
+import { abortError } from "../errors.ts";
 import { coreOf } from "./_core.ts";
 import type { SocketCore } from "./_core.ts";
+import { DONE, isTerm } from "./_message_streams.ts";
 import type { Message, Socket } from "./socket.ts";
 
 /** Options for {@linkcode merge}. */
@@ -45,12 +46,6 @@ interface Entry<S> {
   /** The socket closed: it leaves the merge. */
   gone: boolean;
 }
-
-function isCode(e: unknown, code: string): boolean {
-  return e instanceof ZmqError && e.code === code;
-}
-
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 class Merge<S extends Socket> implements AsyncIterableIterator<MergedMessage<S>> {
   #entries: Entry<S>[];
@@ -134,7 +129,7 @@ class Merge<S extends Socket> implements AsyncIterableIterator<MergedMessage<S>>
         try {
           message = e.core.tryReceiveNow() as Message | undefined;
         } catch (err) {
-          if (!isCode(err, "ETERM")) throw this.#fail(err);
+          if (!isTerm(err)) throw this.#fail(err);
           e.gone = true;
         }
       }
@@ -163,7 +158,7 @@ class Merge<S extends Socket> implements AsyncIterableIterator<MergedMessage<S>>
       (err) => {
         e.armed = false;
         if (this.#done) return;
-        if (isCode(err, "ETERM")) e.gone = true;
+        if (isTerm(err)) e.gone = true;
         else this.#error = err;
         this.#wakeUp();
       },

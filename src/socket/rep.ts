@@ -50,6 +50,7 @@ class RepPattern extends BasePattern {
   }
 
   override prepareSend(frames: Message): Message {
+    this.core.dropReturned(); // a given-back request is answered by this reply
     if (this.#state !== "replying") {
       throw new ZmqError("EFSM", "A REP socket must receive a request before replying");
     }

@@ -37,6 +37,7 @@ class ReqPattern extends BasePattern {
   }
 
   override prepareSend(frames: Message): Message {
+    this.core.dropReturned(); // a given-back reply is superseded by the next request
     if (this.#waiting && !this.#relaxed) {
       throw new ZmqError("EFSM", "A REQ socket must receive the reply before sending again");
     }

@@ -325,9 +325,7 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
     } catch (e) {
       return Promise.reject(e);
     }
-    const core = this.#core;
-    if (core.type === "REQ" || core.type === "REP") core.dropReturned();
-    return core.send(frames, options?.signal);
+    return this.#core.send(frames, options?.signal);
   }
 
   /**

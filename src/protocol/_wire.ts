@@ -28,6 +28,28 @@ export function utf8(text: string): Uint8Array {
 }
 
 /** Decodes bytes as Latin-1, one character per byte (ASCII names never need more). */
+/** The data of an ERROR command: a reason of at most 255 octets, length-prefixed (RFC 23). */
+export function errorData(reason: string): Uint8Array {
+  const text = utf8(reason).subarray(0, 255);
+  const data = new Uint8Array(1 + text.length);
+  data[0] = text.length;
+  data.set(text, 1);
+  return data;
+}
+
+/** The parts, in order, in a new array. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const part of parts) size += part.length;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
 export function latin1(bytes: Uint8Array): string {
   let text = "";
   for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);

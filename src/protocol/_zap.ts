@@ -10,7 +10,7 @@
  */
 
 import { decodeMetadata, encodeMetadata, isValidPropertyName } from "./_metadata.ts";
-import { utf8 } from "./_wire.ts";
+import { concat, errorData, utf8 } from "./_wire.ts";
 import type { MechanismHost, MechanismStep, ZapReply } from "./mechanism.ts";
 
 /** A judged ZAP reply: accepted with the properties to append, or refused with a step. */
@@ -20,11 +20,7 @@ export type ZapVerdict =
 
 /** Sends an ERROR command with a reason of at most 255 octets. */
 export function sendError(host: MechanismHost, reason: string): void {
-  const text = utf8(reason).subarray(0, 255);
-  const data = new Uint8Array(1 + text.length);
-  data[0] = text.length;
-  data.set(text, 1);
-  host.sendCommand("ERROR", data);
+  host.sendCommand("ERROR", errorData(reason));
 }
 
 /**
@@ -74,9 +70,5 @@ function refuse(kind: "protocol" | "authentication", reason: string): ZapVerdict
 
 /** Concatenates the peer's metadata and the ZAP properties that override it. */
 export function withProperties(metadata: Uint8Array, properties: Uint8Array): Uint8Array {
-  if (properties.length === 0) return metadata;
-  const out = new Uint8Array(metadata.length + properties.length);
-  out.set(metadata);
-  out.set(properties, metadata.length);
-  return out;
+  return properties.length === 0 ? metadata : concat(metadata, properties);
 }

@@ -38,7 +38,7 @@ import {
 } from "./_curve_crypto.ts";
 import { CurveCodec, PeerNonce, putNonce } from "./_curve_codec.ts";
 import { decodeMetadata } from "./_metadata.ts";
-import { ascii } from "./_wire.ts";
+import { ascii, concat } from "./_wire.ts";
 import { judgeZapReply, withProperties } from "./_zap.ts";
 import { toCurveKey } from "./curve_keys.ts";
 import type { Mechanism, MechanismHost, MechanismStep, ZapReply } from "./mechanism.ts";
@@ -63,18 +63,6 @@ function shortNonce(prefix: string, value: number): Uint8Array {
   const out = new Uint8Array(24);
   out.set(ascii(prefix));
   putNonce(out, 16, value);
-  return out;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const part of parts) size += part.length;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
   return out;
 }
 

@@ -33,6 +33,8 @@ import { OutputBuffer } from "./_output_buffer.ts";
 import {
   ascii,
   bytesEqualAt,
+  concat,
+  errorData,
   FLAG_COMMAND,
   FLAG_MORE,
   GREETING_SIZE,
@@ -230,21 +232,6 @@ function checkTime(name: string, value: number | undefined, fallback: number): n
     throw new RangeError(`Option ${name} must be a finite number of milliseconds, got ${value}`);
   }
   return value;
-}
-
-function errorData(reason: string): Uint8Array {
-  const text = utf8(reason).subarray(0, 255);
-  const data = new Uint8Array(1 + text.length);
-  data[0] = text.length;
-  data.set(text, 1);
-  return data;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /**

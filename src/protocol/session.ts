@@ -235,6 +235,19 @@ function checkTime(name: string, value: number | undefined, fallback: number): n
 }
 
 /**
+ * A command frame's name with its length octet (RFC 23), for handshake and
+ * data-phase commands alike.
+ *
+ * @throws {RangeError} Unless the name is 1 to 255 printable ASCII characters.
+ */
+function commandPrefix(name: string): Uint8Array {
+  if (!/^[\x21-\x7e]{1,255}$/.test(name)) {
+    throw new RangeError(`A command name is 1 to 255 printable ASCII characters, got ${name}`);
+  }
+  return ascii(String.fromCharCode(name.length) + name);
+}
+
+/**
  * One ZMTP connection's protocol state, from greeting to close.
  *
  * @example Two sessions wired back to back
@@ -358,10 +371,7 @@ export class Session {
       peerMinorVersion: 1,
       now,
       sendCommand: (name: string, data: Uint8Array): void => {
-        if (!/^[\x21-\x7e]{1,255}$/.test(name)) {
-          throw new TypeError(`Invalid command name: ${name}`);
-        }
-        this.#out.writeFrame(FLAG_COMMAND, ascii(String.fromCharCode(name.length) + name), data);
+        this.#out.writeFrame(FLAG_COMMAND, commandPrefix(name), data);
       },
     };
     this.#out.writeRaw(encodeGreeting(mechanism.name, mechanism.asServer));
@@ -805,13 +815,13 @@ export class Session {
   }
 
   /**
-   * Sends a command frame in the data phase: `name` (1 to 255 ASCII
+   * Sends a command frame in the data phase: `name` (1 to 255 printable ASCII
    * characters) then `data`, as RFC 37 frames every command. Socket types
    * with commands of their own (DISH's JOIN and LEAVE) send them this way.
    *
    * @param name The command name, e.g. `"JOIN"`.
    * @param data The command's body.
-   * @throws {RangeError} For an empty, over-long or non-ASCII name.
+   * @throws {RangeError} For an empty, over-long or non-printable name.
    * @throws {Error} If the session is not ready.
    *
    * @example
@@ -824,14 +834,8 @@ export class Session {
    * ```
    */
   sendCommand(name: string, data: Uint8Array): void {
-    // deno-lint-ignore no-control-regex
-    if (name.length === 0 || name.length > 255 || !/^[\x00-\x7f]+$/.test(name)) {
-      throw new RangeError("A command name is 1 to 255 ASCII characters");
-    }
+    const prefix = commandPrefix(name);
     this.#checkReady();
-    const prefix = new Uint8Array(1 + name.length);
-    prefix[0] = name.length;
-    for (let i = 0; i < name.length; i++) prefix[1 + i] = name.charCodeAt(i);
     this.#writeData(FLAG_COMMAND, prefix, data);
   }
 

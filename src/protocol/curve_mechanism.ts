@@ -326,6 +326,12 @@ export interface CurveServerOptions {
   /** Our long-term secret key (libzmq `ZMQ_CURVE_SECRETKEY`): 32 octets or 40 Z85 characters. */
   secretKey: Uint8Array | string;
   /**
+   * Our long-term public key, if the caller has it (a socket derives it once
+   * for all its connections); derived from `secretKey` otherwise, which costs
+   * an X25519 operation per mechanism.
+   */
+  publicKey?: Uint8Array | string;
+  /**
    * Whether to ask a ZAP handler (an `authenticate` step with the client's
    * long-term public key) before READY. Default `true`. With `false` every
    * client that knows our public key is accepted (libzmq without a handler).
@@ -359,8 +365,9 @@ export class CurveServerMechanism implements Mechanism {
   #publicKey: Uint8Array;
   #authenticate: boolean;
   #cookieLifetime: number;
-  #cnPublic: Uint8Array;
-  #cnSecret: Uint8Array;
+  /** Our short-term key pair, drawn once a HELLO opens. */
+  #cnPublic: Uint8Array = new Uint8Array(KEY_SIZE);
+  #cnSecret: Uint8Array = new Uint8Array(KEY_SIZE);
   #cnClient: Uint8Array | undefined;
   #cookieKey: Uint8Array | undefined;
   #cookieAt = 0;
@@ -386,16 +393,15 @@ export class CurveServerMechanism implements Mechanism {
    */
   constructor(options: CurveServerOptions) {
     this.#secretKey = toCurveKey(options?.secretKey, "curveSecretKey");
-    this.#publicKey = publicKeyOf(this.#secretKey);
+    this.#publicKey = options.publicKey === undefined
+      ? publicKeyOf(this.#secretKey)
+      : toCurveKey(options.publicKey, "curvePublicKey");
     this.#authenticate = options.authenticate ?? true;
     const lifetime = options.cookieLifetime ?? 60000;
     if (typeof lifetime !== "number" || !(lifetime > 0)) {
       throw new RangeError(`Option cookieLifetime must be a positive number, got ${lifetime}`);
     }
     this.#cookieLifetime = lifetime;
-    const { publicKey, secretKey } = boxKeyPair();
-    this.#cnPublic = publicKey;
-    this.#cnSecret = secretKey;
   }
 
   /**
@@ -476,19 +482,26 @@ export class CurveServerMechanism implements Mechanism {
     }
     const cnClient = data.slice(74, 106);
     this.#peerNonce.advance(data, 106);
-    const zeros = open(
-      cnClient,
-      this.#secretKey,
+    // One X25519 for the HELLO box and the WELCOME box (same two keys), as afternm boxes.
+    const shared = boxBeforenm(cnClient, this.#secretKey);
+    if (shared === undefined) return failure("authentication", "Unusable CURVE client key");
+    const zeros = openAfternm(
+      shared,
       nonce("CurveZMQHELLO---", data.subarray(106, 114)),
       data.subarray(114),
     );
     if (zeros === undefined) {
+      shared.fill(0);
       return failure(
         "authentication",
         "CURVE HELLO does not open: the client has a wrong server key",
       );
     }
     this.#cnClient = cnClient;
+    // The short-term key pair is drawn only for a client that knows our key.
+    const { publicKey: cnPublic, secretKey: cnSecret } = boxKeyPair();
+    this.#cnPublic = cnPublic;
+    this.#cnSecret = cnSecret;
 
     const cookieKey = randomBytes(KEY_SIZE);
     const cookieNonce = randomBytes(16);
@@ -498,13 +511,12 @@ export class CurveServerMechanism implements Mechanism {
       concat(cnClient, this.#cnSecret),
     );
     const welcomeNonce = randomBytes(16);
-    const box = seal(
-      cnClient,
-      this.#secretKey,
+    const box = sealAfternm(
+      shared,
       nonce("WELCOME-", welcomeNonce),
       concat(this.#cnPublic, cookieNonce, cookieBox),
     );
-    if (box === undefined) return failure("authentication", "Unusable CURVE client key");
+    shared.fill(0);
     this.#cookieKey = cookieKey;
     this.#cookieAt = host.now;
     host.sendCommand("WELCOME", concat(welcomeNonce, box));

@@ -43,7 +43,11 @@ export function createMechanism(security: SecurityOptions): Mechanism {
         : new PlainClientMechanism({ username: security.username, password: security.password });
     case "CURVE":
       return security.server
-        ? new CurveServerMechanism({ secretKey: security.secretKey, authenticate: true })
+        ? new CurveServerMechanism({
+          publicKey: security.publicKey,
+          secretKey: security.secretKey,
+          authenticate: true,
+        })
         : new CurveClientMechanism({
           serverKey: security.serverKey,
           publicKey: security.publicKey,

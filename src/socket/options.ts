@@ -197,7 +197,13 @@ export type SecurityOptions =
     password: Uint8Array;
     zapDomain: string;
   }
-  | { mechanism: "CURVE"; server: true; secretKey: Uint8Array; zapDomain: string }
+  | {
+    mechanism: "CURVE";
+    server: true;
+    publicKey: Uint8Array;
+    secretKey: Uint8Array;
+    zapDomain: string;
+  }
   | {
     mechanism: "CURVE";
     server: false;
@@ -441,8 +447,8 @@ function resolveSecurity(o: Record<string, unknown>): SecurityOptions {
       if (o.curveServerKey !== undefined) {
         throw new TypeError("Option curveServer cannot be combined with curveServerKey");
       }
-      const [, secretKey] = keyPair(o, "server");
-      return { mechanism: "CURVE", server: true, secretKey, zapDomain };
+      const [publicKey, secretKey] = keyPair(o, "server");
+      return { mechanism: "CURVE", server: true, publicKey, secretKey, zapDomain };
     }
     if (o.curveServerKey === undefined) {
       throw new TypeError("A CURVE client needs option curveServerKey (or set curveServer)");

@@ -95,6 +95,9 @@ interface Verdict {
 }
 
 const encoder = new TextEncoder();
+/** Requests the handler may answer at once. */
+const MAX_IN_FLIGHT = 64;
+
 const decoder = new TextDecoder();
 
 /** Encodes ZAP reply metadata (RFC 23 properties); throws on an invalid name. */
@@ -326,6 +329,9 @@ export class Authenticator implements AsyncDisposable {
 
   async #serve(socket: RouterSocket): Promise<void> {
     for (;;) {
+      // A flood of handshakes must not run the handler (a password hash, a database) for
+      // all of them at once: past the limit, requests wait in the socket until one settles.
+      if (this.#inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.#inFlight);
       let frames: Uint8Array[];
       try {
         frames = await socket.receive();

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
+import { macrotask } from "./_macrotask.ts";
 import { abortError, ZmqError } from "../errors.ts";
 import type { SessionEvent } from "../protocol/session.ts";
 import type { SocketType } from "../protocol/socket_type.ts";
@@ -676,7 +676,7 @@ export class SocketCore implements PipeOwner {
   #yield(now: number = performance.now()): Promise<void> {
     this.#unyielded = 0;
     this.#yieldedAt = now;
-    return new Promise((r) => setImmediate(r));
+    return new Promise((r) => macrotask(r as () => void));
   }
 
   /**
@@ -691,7 +691,7 @@ export class SocketCore implements PipeOwner {
     this.#unyielded = 0;
     this.#yieldedAt = performance.now();
     for (let turn = 0; turn < CONGESTION_TURNS; turn++) {
-      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => macrotask(r as () => void));
       if (deferred.every((d) => d.pipe.hasRoom())) break;
     }
     queueWhereRoom(deferred);

@@ -125,6 +125,9 @@ export class Pipe {
   #conn: Connection | undefined;
   #session: Session | undefined;
   #writing = false;
+  /** The current connection's write settlements (see run()). */
+  #onWritten: () => void = () => {};
+  #onWriteFailed: (e: unknown) => void = () => {};
   #flushQueued = false;
   #closed = false;
   #paused: (() => void) | undefined;
@@ -323,6 +326,28 @@ export class Pipe {
       onMessage: (frames) => this.owner.pipeMessage(this, frames),
       canDeliver: () => this.#canDeliver(),
     });
+    const session = this.#session;
+    // Made once per connection, not per write: a flush costs no closures.
+    this.#onWritten = () => {
+      if (this.#conn !== conn) return;
+      this.#writing = false;
+      this.#writesDone++;
+      // Deno completes small writes almost at once; flushing again right
+      // away would send one message per write while a producer loops on
+      // send(). Waiting one macrotask lets the batch fill (or the HWM
+      // block the producer), so writes carry hundreds of messages.
+      // A full queue means the producer already waits, and a pending
+      // receive means the application is done sending for now (a ROUTER
+      // or REP answering): flush at once, deferring would only add latency.
+      if (!this.hasRoom() || this.owner.receiving) this.#flush();
+      else if (this.queued > 0 || session.outputSize > 0) this.#scheduleFlush(true);
+      else this.#drained?.();
+    };
+    this.#onWriteFailed = (e: unknown) => {
+      if (this.#conn !== conn) return;
+      const error = e instanceof Error ? e : new Error(String(e));
+      this.#finish({ reason: error.message, error });
+    };
     const done = new Promise<PipeEnd>((resolve) => (this.#end = resolve));
     this.#flush();
     this.#armTimer();
@@ -570,28 +595,7 @@ export class Pipe {
     if (session.outputSize > 0) {
       const buffers = session.takeOutput();
       this.#writing = true;
-      conn.write(buffers).then(
-        () => {
-          if (this.#conn !== conn) return;
-          this.#writing = false;
-          this.#writesDone++;
-          // Deno completes small writes almost at once; flushing again right
-          // away would send one message per write while a producer loops on
-          // send(). Waiting one macrotask lets the batch fill (or the HWM
-          // block the producer), so writes carry hundreds of messages.
-          // A full queue means the producer already waits, and a pending
-          // receive means the application is done sending for now (a ROUTER
-          // or REP answering): flush at once, deferring would only add latency.
-          if (!this.hasRoom() || this.owner.receiving) this.#flush();
-          else if (this.queued > 0 || session.outputSize > 0) this.#scheduleFlush(true);
-          else this.#drained?.();
-        },
-        (e) => {
-          if (this.#conn !== conn) return;
-          const error = e instanceof Error ? e : new Error(String(e));
-          this.#finish({ reason: error.message, error });
-        },
-      );
+      conn.write(buffers).then(this.#onWritten, this.#onWriteFailed);
     } else if (this.queued === 0) {
       this.#drained?.();
     }

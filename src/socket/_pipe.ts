@@ -445,7 +445,7 @@ export class Pipe {
           this.#rxUsed = 0;
           this.#rxPinned = false;
         }
-        const view = this.#rx.subarray(this.#rxUsed);
+        const view = this.#rxUsed === 0 ? this.#rx : this.#rx.subarray(this.#rxUsed);
         const n = await conn.read(view);
         if (this.#conn !== conn) return;
         if (n === null) {
@@ -554,16 +554,18 @@ export class Pipe {
   #scheduleFlush(later = false): void {
     if (this.#flushQueued || this.#writing || this.#session === undefined) return;
     this.#flushQueued = true;
-    const run = () => {
-      this.#flushQueued = false;
-      this.#flush();
-    };
     // While received messages wait to be handled, the application is mid-batch
     // (a ROUTER answering a burst): its next replies come within this turn, so
     // one macrotask later they leave in one write instead of one write each.
-    if (later || this.owner.backlog) macrotask(run);
-    else queueMicrotask(run);
+    if (later || this.owner.backlog) macrotask(this.#queuedFlush);
+    else queueMicrotask(this.#queuedFlush);
   }
+
+  /** The scheduled flush; one function for the pipe's life, not one per schedule. */
+  #queuedFlush = (): void => {
+    this.#flushQueued = false;
+    this.#flush();
+  };
 
   /** Encodes queued messages and writes everything the session has, in one write. */
   #flush(): void {

@@ -591,7 +591,8 @@ export class Session {
    * ```
    */
   receive(chunk: Uint8Array, now: number): void {
-    if (this.#phase === "closed" || chunk.length === 0) return;
+    // An empty message is a broken ZWS frame; an empty stream chunk is nothing.
+    if (this.#phase === "closed" || (chunk.length === 0 && this.#framing.hasGreeting)) return;
     if (this.#held) throw new Error("Cannot receive while decoding is paused: call resume()");
     this.#host.now = now;
     try {
@@ -986,8 +987,8 @@ export class Session {
     if (this.#phase === "greeting") {
       start = this.#receiveGreeting(chunk, now);
       if (this.#phase === "greeting" || this.#phase === "closed") return;
+      if (start >= chunk.length) return;
     }
-    if (start >= chunk.length) return;
     this.#decoder.feed(chunk, start);
     this.#decodeFrames(now);
   }

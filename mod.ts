@@ -52,9 +52,15 @@ export type {
 export type {
   Connection,
   Endpoint,
+  EndpointBase,
+  EndpointUse,
+  InprocEndpoint,
+  IpcEndpoint,
   Listener,
+  TcpEndpoint,
   Transport,
   TransportConnectOptions,
+  TransportScheme,
 } from "./src/transport/types.ts";
 export { merge, type MergedMessage, type MergeOptions } from "./src/socket/merge.ts";
 export { ReqSocket } from "./src/socket/req.ts";

@@ -38,7 +38,11 @@ export { NativeTransport } from "./transport.ts";
 export type {
   Connection,
   Endpoint,
+  EndpointBase,
+  InprocEndpoint,
+  IpcEndpoint,
   Listener,
+  TcpEndpoint,
   Transport,
   TransportConnectOptions,
 } from "../src/transport/types.ts";

@@ -8,13 +8,12 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
+import { macrotask } from "./_macrotask.ts";
 import { abortError, ZmqError } from "../errors.ts";
 import type { SessionEvent } from "../protocol/session.ts";
 import type { SocketType } from "../protocol/socket_type.ts";
-import { parseEndpoint } from "../transport/endpoint.ts";
-import { transportFor } from "../transport/mod.ts";
-import type { Endpoint, Listener, Transport } from "../transport/types.ts";
+import { resolveEndpoint, transportFor } from "../transport/registry.ts";
+import type { EndpointBase, Listener, Transport } from "../transport/types.ts";
 import { EventHub } from "./events.ts";
 import type { HandshakeFailure, RoutingIdConflict, SocketEvent } from "./events.ts";
 import type { Message } from "./_message.ts";
@@ -253,9 +252,12 @@ export class SocketCore implements PipeOwner {
     if (this.closed) throw new ZmqError("ETERM", "The socket is closed");
   }
 
-  #transport(endpoint: Endpoint): Transport {
+  /** The transport for an endpoint; `EPROTONOSUPPORT` if this runtime has none. */
+  #transport(endpoint: EndpointBase): Transport<EndpointBase> {
     const custom = this.options.transport;
-    if (custom !== undefined && endpoint.transport !== "inproc") return custom;
+    if (custom !== undefined && (endpoint.transport === "tcp" || endpoint.transport === "ipc")) {
+      return custom as Transport<EndpointBase>;
+    }
     return transportFor(endpoint);
   }
 
@@ -270,10 +272,11 @@ export class SocketCore implements PipeOwner {
   async bind(address: string): Promise<void> {
     if (typeof address !== "string") throw new TypeError("The endpoint must be a string");
     this.#checkOpen();
-    const endpoint = parseEndpoint(address);
+    const endpoint = resolveEndpoint(address, "bind");
+    const transport = this.#transport(endpoint);
     let listener: Listener;
     try {
-      listener = await this.#transport(endpoint).listen(endpoint);
+      listener = await transport.listen(endpoint);
     } catch (e) {
       this.events.emit({ type: "bindFailed", endpoint: address, error: e as Error });
       throw e;
@@ -353,10 +356,8 @@ export class SocketCore implements PipeOwner {
   connect(address: string, options?: ConnectOptions): void {
     if (typeof address !== "string") throw new TypeError("The endpoint must be a string");
     this.#checkOpen();
-    const endpoint = parseEndpoint(address);
-    if (endpoint.transport === "tcp" && (endpoint.host === "*" || endpoint.port === 0)) {
-      throw new ZmqError("EINVAL", `Cannot connect to a wildcard endpoint: ${address}`);
-    }
+    const endpoint = resolveEndpoint(address, "connect");
+    const transport = this.#transport(endpoint);
     const routingId = routingIdBytes(options?.routingId, "Connect option routingId");
     if (this.#connected.has(address)) {
       // libzmq allows it for some types, but a duplicate dial is almost always a bug.
@@ -373,10 +374,14 @@ export class SocketCore implements PipeOwner {
     this.#connected.set(address, rec);
     this.lastEndpoint = address;
     if (this.pattern.attachEarly && !this.options.immediate) this.#attach(pipe);
-    rec.loop = this.#track(this.#connectLoop(rec, this.#transport(endpoint), endpoint));
+    rec.loop = this.#track(this.#connectLoop(rec, transport, endpoint));
   }
 
-  async #connectLoop(rec: ConnectedEndpoint, transport: Transport, endpoint: Endpoint) {
+  async #connectLoop(
+    rec: ConnectedEndpoint,
+    transport: Transport<EndpointBase>,
+    endpoint: EndpointBase,
+  ) {
     const { pipe, abort } = rec;
     const o = this.options;
     let attempt = 0;
@@ -671,7 +676,7 @@ export class SocketCore implements PipeOwner {
   #yield(now: number = performance.now()): Promise<void> {
     this.#unyielded = 0;
     this.#yieldedAt = now;
-    return new Promise((r) => setImmediate(r));
+    return new Promise((r) => macrotask(r as () => void));
   }
 
   /**
@@ -686,7 +691,7 @@ export class SocketCore implements PipeOwner {
     this.#unyielded = 0;
     this.#yieldedAt = performance.now();
     for (let turn = 0; turn < CONGESTION_TURNS; turn++) {
-      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => macrotask(r as () => void));
       if (deferred.every((d) => d.pipe.hasRoom())) break;
     }
     queueWhereRoom(deferred);

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
+import { macrotask } from "./_macrotask.ts";
 import { ZmqError } from "../errors.ts";
 import { Session } from "../protocol/session.ts";
 import type { PeerInfo, SessionEvent } from "../protocol/session.ts";
@@ -497,7 +497,7 @@ export class Pipe {
     // While received messages wait to be handled, the application is mid-batch
     // (a ROUTER answering a burst): its next replies come within this turn, so
     // one macrotask later they leave in one write instead of one write each.
-    if (later || this.owner.backlog) setImmediate(run);
+    if (later || this.owner.backlog) macrotask(run);
     else queueMicrotask(run);
   }
 

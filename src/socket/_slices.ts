@@ -8,7 +8,7 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
+import { macrotask } from "./_macrotask.ts";
 
 /** Longest stretch of work between two yields to the event loop, in ms. */
 export const SLICE_MS = 5;
@@ -26,7 +26,7 @@ export interface SliceOptions {
 
 /** One macrotask later (after pending I/O callbacks and timers). */
 export function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => macrotask(resolve as () => void));
 }
 
 /**

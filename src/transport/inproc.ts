@@ -11,12 +11,11 @@ import { ZmqError } from "../errors.ts";
 import type {
   Connection,
   Endpoint,
+  InprocEndpoint,
   Listener,
   Transport,
   TransportConnectOptions,
 } from "./types.ts";
-
-type InprocEndpoint = Extract<Endpoint, { transport: "inproc" }>;
 
 /** Bound names → listeners. */
 const bound = new Map<string, InprocListener>();

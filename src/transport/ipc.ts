@@ -7,17 +7,16 @@
  */
 
 import { ZmqError } from "../errors.ts";
-import { formatEndpoint } from "./endpoint.ts";
+import { formatIpc } from "./_address.ts";
 import { StreamConnection, StreamListener, toZmqError } from "./_stream.ts";
 import type {
   Connection,
   Endpoint,
+  IpcEndpoint,
   Listener,
   Transport,
   TransportConnectOptions,
 } from "./types.ts";
-
-type IpcEndpoint = Extract<Endpoint, { transport: "ipc" }>;
 
 /**
  * The `ipc://` transport (Unix domain sockets; needs `--allow-read`,
@@ -57,8 +56,9 @@ export class IpcTransport implements Transport {
    * not a socket), `ENOENT` (missing directory), `EACCES`, `EINVAL` (path too long).
    */
   async listen(endpoint: Endpoint): Promise<Listener & Disposable> {
-    const { path } = checkIpc(endpoint);
-    const where = formatEndpoint(endpoint);
+    const ipc = checkIpc(endpoint);
+    const { path } = ipc;
+    const where = formatIpc(ipc);
     let listener: Deno.UnixListener;
     try {
       listener = listenUnix(path, where);
@@ -93,8 +93,9 @@ export class IpcTransport implements Transport {
   ): Promise<Connection & Disposable> {
     const signal = options?.signal;
     signal?.throwIfAborted();
-    const { path } = checkIpc(endpoint);
-    const where = formatEndpoint(endpoint);
+    const ipc = checkIpc(endpoint);
+    const { path } = ipc;
+    const where = formatIpc(ipc);
     const attempt = Deno.connect({ transport: "unix", path });
     let conn: Deno.UnixConn;
     try {

@@ -7,17 +7,16 @@
  */
 
 import { ZmqError } from "../errors.ts";
-import { formatEndpoint } from "./endpoint.ts";
+import { formatTcp } from "./_address.ts";
 import { StreamConnection, StreamListener, toZmqError } from "./_stream.ts";
 import type {
   Connection,
   Endpoint,
   Listener,
+  TcpEndpoint,
   Transport,
   TransportConnectOptions,
 } from "./types.ts";
-
-type TcpEndpoint = Extract<Endpoint, { transport: "tcp" }>;
 
 /**
  * The `tcp://` transport.
@@ -83,7 +82,7 @@ export class TcpTransport implements Transport {
     if (tcp.host === "*" || tcp.port === 0) {
       throw new ZmqError(
         "EINVAL",
-        `Cannot connect to '${formatEndpoint(endpoint)}': wildcard host or port`,
+        `Cannot connect to '${formatTcp(tcp)}': wildcard host or port`,
       );
     }
     let conn: Deno.TcpConn;
@@ -93,7 +92,7 @@ export class TcpTransport implements Transport {
       if (signal?.aborted) throw signal.reason;
       // Deno reports a failed name lookup as a plain Error.
       const code = err instanceof Error && err.name === "Error" ? "EHOSTUNREACH" : "ECONNREFUSED";
-      throw toZmqError(err, code, `Cannot connect to '${formatEndpoint(endpoint)}'`);
+      throw toZmqError(err, code, `Cannot connect to '${formatTcp(tcp)}'`);
     }
     if (signal?.aborted) {
       conn.close();
@@ -103,7 +102,7 @@ export class TcpTransport implements Transport {
       return wrap(conn);
     } catch (err) {
       conn.close();
-      throw toZmqError(err, "ECONNRESET", `Cannot connect to '${formatEndpoint(endpoint)}'`);
+      throw toZmqError(err, "ECONNRESET", `Cannot connect to '${formatTcp(tcp)}'`);
     }
   }
 }
@@ -117,10 +116,10 @@ function listenNow(endpoint: Endpoint): StreamListener<Deno.TcpConn> {
   } catch (err) {
     // Deno reports a failed name lookup as a plain Error.
     const code = err instanceof Error && err.name === "Error" ? "EADDRNOTAVAIL" : "EINVAL";
-    throw toZmqError(err, code, `Cannot bind to '${formatEndpoint(endpoint)}'`);
+    throw toZmqError(err, code, `Cannot bind to '${formatTcp(tcp)}'`);
   }
   const addr = listener.addr;
-  const bound = formatEndpoint({ transport: "tcp", host: addr.hostname, port: addr.port });
+  const bound = formatTcp({ transport: "tcp", host: addr.hostname, port: addr.port });
   return new StreamListener(listener, bound, wrap);
 }
 
@@ -137,7 +136,7 @@ function wrap(conn: Deno.TcpConn): StreamConnection {
   const remote = conn.remoteAddr;
   return new StreamConnection(
     conn,
-    formatEndpoint({ transport: "tcp", host: local.hostname, port: local.port }),
-    formatEndpoint({ transport: "tcp", host: remote.hostname, port: remote.port }),
+    formatTcp({ transport: "tcp", host: local.hostname, port: local.port }),
+    formatTcp({ transport: "tcp", host: remote.hostname, port: remote.port }),
   );
 }

@@ -1,32 +1,113 @@
 /**
  * The transport seam: what a socket needs from a byte-stream transport.
  * `tcp.ts`, `ipc.ts`, `inproc.ts` and the optional native io_uring transport
- * (`ffi/`) all implement these interfaces, so sockets never see `Deno.*`.
+ * (`ffi/`) all implement these interfaces, so sockets never see `Deno.*`;
+ * `registry.ts` maps each scheme to its {@linkcode TransportScheme}.
  *
  * @module
  */
 
-/** A parsed endpoint, e.g. from `"tcp://127.0.0.1:5555"`. */
-export type Endpoint =
-  | {
-    readonly transport: "tcp";
-    /** Host name or address as written; `"*"` means every interface. IPv6 without brackets. */
-    readonly host: string;
-    /** Port number; 0 means "any free port" (bind only). */
-    readonly port: number;
-  }
-  | {
-    readonly transport: "ipc";
-    /** File system path of the Unix socket. */
-    readonly path: string;
-  }
-  | {
-    readonly transport: "inproc";
-    /** Name shared by binder and connecter within this process. */
-    readonly name: string;
-  };
+/**
+ * What every parsed endpoint has: its scheme. Each transport adds the fields
+ * it parsed from the address (see {@linkcode TransportScheme.parse}).
+ *
+ * @example
+ * ```ts
+ * import type { EndpointBase } from "@monocoque/zmtp";
+ *
+ * const scheme = (endpoint: EndpointBase) => endpoint.transport;
+ * console.assert(scheme({ transport: "ws" }) === "ws");
+ * ```
+ */
+export interface EndpointBase {
+  /** The scheme, e.g. `"tcp"` in `"tcp://127.0.0.1:5555"`. */
+  readonly transport: string;
+}
 
-/** One established, bidirectional byte stream. */
+/**
+ * A parsed `tcp://host:port` endpoint.
+ *
+ * @example
+ * ```ts
+ * import type { TcpEndpoint } from "@monocoque/zmtp";
+ *
+ * const any: TcpEndpoint = { transport: "tcp", host: "*", port: 0 };
+ * console.assert(any.port === 0);
+ * ```
+ */
+export interface TcpEndpoint extends EndpointBase {
+  /** The scheme, always `"tcp"`. */
+  readonly transport: "tcp";
+  /** Host name or address as written; `"*"` means every interface. IPv6 without brackets. */
+  readonly host: string;
+  /** Port number; 0 means "any free port" (bind only). */
+  readonly port: number;
+}
+
+/**
+ * A parsed `ipc://path` endpoint.
+ *
+ * @example
+ * ```ts
+ * import type { IpcEndpoint } from "@monocoque/zmtp";
+ *
+ * const endpoint: IpcEndpoint = { transport: "ipc", path: "/tmp/feed.sock" };
+ * console.assert(endpoint.path.endsWith(".sock"));
+ * ```
+ */
+export interface IpcEndpoint extends EndpointBase {
+  /** The scheme, always `"ipc"`. */
+  readonly transport: "ipc";
+  /** File system path of the Unix socket. */
+  readonly path: string;
+}
+
+/**
+ * A parsed `inproc://name` endpoint.
+ *
+ * @example
+ * ```ts
+ * import type { InprocEndpoint } from "@monocoque/zmtp";
+ *
+ * const endpoint: InprocEndpoint = { transport: "inproc", name: "workers" };
+ * console.assert(endpoint.name === "workers");
+ * ```
+ */
+export interface InprocEndpoint extends EndpointBase {
+  /** The scheme, always `"inproc"`. */
+  readonly transport: "inproc";
+  /** Name shared by binder and connecter within this process. */
+  readonly name: string;
+}
+
+/**
+ * A parsed endpoint of a built-in transport, e.g. from `"tcp://127.0.0.1:5555"`.
+ *
+ * @example
+ * ```ts
+ * import type { Endpoint } from "@monocoque/zmtp";
+ *
+ * const where = (e: Endpoint) => e.transport === "tcp" ? `${e.host}:${e.port}` : e.transport;
+ * console.assert(where({ transport: "tcp", host: "localhost", port: 5555 }) === "localhost:5555");
+ * ```
+ */
+export type Endpoint = TcpEndpoint | IpcEndpoint | InprocEndpoint;
+
+/**
+ * One established, bidirectional byte stream.
+ *
+ * @example Read what arrived
+ * ```ts
+ * import type { Connection } from "@monocoque/zmtp";
+ *
+ * async function readSome(conn: Connection): Promise<Uint8Array | null> {
+ *   const buffer = new Uint8Array(4096);
+ *   const n = await conn.read(buffer);
+ *   return n === null ? null : buffer.subarray(0, n);
+ * }
+ * console.assert(typeof readSome === "function");
+ * ```
+ */
 export interface Connection {
   /** The endpoint of the peer, as a ZeroMQ endpoint string. */
   readonly remoteEndpoint: string;
@@ -48,7 +129,24 @@ export interface Connection {
   close(): void;
 }
 
-/** A bound endpoint accepting connections. */
+/**
+ * A bound endpoint accepting connections.
+ *
+ * @example Accept until closed
+ * ```ts
+ * import type { Listener } from "@monocoque/zmtp";
+ *
+ * async function acceptAll(listener: Listener): Promise<number> {
+ *   let n = 0;
+ *   for (let conn = await listener.accept(); conn !== null; conn = await listener.accept()) {
+ *     conn.close();
+ *     n++;
+ *   }
+ *   return n;
+ * }
+ * console.assert(typeof acceptAll === "function");
+ * ```
+ */
 export interface Listener {
   /** The bound endpoint with wildcards and port 0 resolved, e.g. `"tcp://0.0.0.0:40123"`. */
   readonly endpoint: string;
@@ -58,16 +156,78 @@ export interface Listener {
   close(): void;
 }
 
-/** Options for {@linkcode Transport.connect}. */
+/**
+ * Options for {@linkcode Transport.connect}.
+ *
+ * @example
+ * ```ts
+ * import type { TransportConnectOptions } from "@monocoque/zmtp";
+ *
+ * const options: TransportConnectOptions = { signal: AbortSignal.timeout(1000) };
+ * console.assert(options.signal !== undefined);
+ * ```
+ */
 export interface TransportConnectOptions {
   /** Aborts the attempt (the promise rejects with the signal's reason). */
   signal?: AbortSignal;
 }
 
-/** A transport for one endpoint scheme. */
-export interface Transport {
+/**
+ * A transport for one endpoint scheme.
+ *
+ * @example The io_uring transport for tcp and ipc
+ * ```ts ignore
+ * import { PushSocket, type Transport } from "@monocoque/zmtp";
+ * import { NativeTransport } from "@monocoque/zmtp/native";
+ *
+ * const transport: Transport = new NativeTransport();
+ * const push = new PushSocket({ transport });
+ * ```
+ */
+export interface Transport<E extends EndpointBase = Endpoint> {
   /** Starts listening; rejects with `ZmqError` `EADDRINUSE`, `EADDRNOTAVAIL`, `EINVAL`. */
-  listen(endpoint: Endpoint): Promise<Listener>;
+  listen(endpoint: E): Promise<Listener>;
   /** Connects; rejects with `ZmqError` `ECONNREFUSED` (or another code) on failure. */
-  connect(endpoint: Endpoint, options?: TransportConnectOptions): Promise<Connection>;
+  connect(endpoint: E, options?: TransportConnectOptions): Promise<Connection>;
+}
+
+/**
+ * Whether an endpoint is parsed for `bind()` (wildcards allowed) or `connect()`.
+ *
+ * @example
+ * ```ts
+ * import type { EndpointUse } from "@monocoque/zmtp";
+ *
+ * const allowsWildcards = (use: EndpointUse) => use === "bind";
+ * console.assert(!allowsWildcards("connect"));
+ * ```
+ */
+export type EndpointUse = "bind" | "connect";
+
+/**
+ * One row of the transport registry: a scheme's address grammar, and the
+ * transport that serves it on the runtime we run on.
+ *
+ * @example A scheme with no transport on this runtime
+ * ```ts
+ * import type { EndpointBase, TransportScheme } from "@monocoque/zmtp";
+ *
+ * const nowhere: TransportScheme<EndpointBase> = {
+ *   parse: () => ({ transport: "nowhere" }),
+ *   format: () => "nowhere://",
+ *   transport: () => undefined,
+ * };
+ * console.assert(nowhere.transport() === undefined);
+ * ```
+ */
+export interface TransportScheme<E extends EndpointBase = EndpointBase> {
+  /**
+   * Parses the address after `scheme://`; throws `ZmqError` `EINVAL` for a
+   * malformed address or one `use` does not allow (e.g. a wildcard to connect to).
+   */
+  parse(address: string, use: EndpointUse, endpoint: string): E;
+  /** Writes an endpoint back as a string; the inverse of `parse`. */
+  format(endpoint: E): string;
+  /** This runtime's transport for the scheme, or `undefined` if it has none. */
+  transport(): Transport<E> | undefined;
 }

@@ -25,7 +25,6 @@ import { ZmqError } from "../errors.ts";
 import { invalid } from "./_address.ts";
 import { WsConnection } from "./_ws_connection.ts";
 import type {
-  Connection,
   EndpointBase,
   EndpointUse,
   Listener,
@@ -388,11 +387,14 @@ export class WsListener implements Listener, Disposable {
     });
     let upgraded: { socket: WebSocket; response: Response };
     try {
-      upgraded = Deno.upgradeWebSocket(request, { protocol });
+      upgraded = Deno.upgradeWebSocket(request);
     } catch {
       return new Response(null, { status: 400 });
     }
     const { socket, response } = upgraded;
+    // Deno splits the offered list at ", " only and refuses a protocol it did not find there, so
+    // libzmq's "ZWS2.0/NULL,ZWS2.0" would be refused: we answer the header ourselves.
+    response.headers.set("sec-websocket-protocol", protocol);
     this.#open.add(socket);
     socket.addEventListener("close", () => this.#open.delete(socket));
     socket.onopen = () => {

@@ -65,7 +65,7 @@ export type {
 } from "./src/transport/types.ts";
 export {
   type WsEndpoint,
-  WsListener,
+  type WsListener,
   WsTransport,
   type WsTransportOptions,
 } from "./src/transport/ws.ts";

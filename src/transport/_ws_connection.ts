@@ -29,6 +29,17 @@ export const SEND_BUFFER = 1024 * 1024;
 /** Longest pause between two looks at `bufferedAmount`, which has no event. */
 const MAX_POLL_MS = 20;
 
+/** The subprotocol a server picks among the client's for its mechanism, or undefined. */
+export function chooseSubprotocol(offered: string[], mechanism: string): string | undefined {
+  const wanted = mechanism === "NULL" ? ["ZWS2.0/NULL", "ZWS2.0"] : [`ZWS2.0/${mechanism}`];
+  return wanted.find((name) => offered.includes(name));
+}
+
+/** The mechanism a subprotocol stands for; `""` for bare ZWS2.0. */
+export function mechanismOf(protocol: string): string {
+  return protocol === "ZWS2.0" ? "" : protocol.slice("ZWS2.0/".length);
+}
+
 /** A ZWS connection over a `WebSocket` that is already open. */
 export class WsConnection implements Connection, Disposable {
   readonly framing = "message";

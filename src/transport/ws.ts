@@ -23,8 +23,10 @@
 
 import { ZmqError } from "../errors.ts";
 import { invalid } from "./_address.ts";
-import { WsConnection } from "./_ws_connection.ts";
+import { mechanismOf, WsConnection } from "./_ws_connection.ts";
+import { WsServer } from "./_ws_server.ts";
 import type {
+  Connection,
   EndpointBase,
   EndpointUse,
   Listener,
@@ -88,10 +90,30 @@ export interface WsTransportOptions {
   key?: string;
 }
 
+/**
+ * A listening ws or wss server, as {@linkcode WsTransport.listen} returns it.
+ *
+ * @example
+ * ```ts
+ * import { WsTransport } from "@monocoque/zmtp";
+ *
+ * const listener = await new WsTransport().listen({
+ *   transport: "ws",
+ *   host: "127.0.0.1",
+ *   port: 0,
+ *   path: "/",
+ * });
+ * listener.close();
+ * await listener.closed;
+ * ```
+ */
+export interface WsListener extends Listener, Disposable {
+  /** Settles once the server stopped, after `close()`. */
+  readonly closed: Promise<void>;
+}
+
 const HOST_NAME = /^(\*|[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?)$/;
 const IPV6 = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$/;
-/** Connections accepted by the server but not yet taken by `accept()`. */
-const MAX_PENDING = 1024;
 
 /**
  * Parses the address of a `ws://` or `wss://` endpoint: `host:port` then an
@@ -177,17 +199,6 @@ export function hasWebSocket(): boolean {
   return typeof globalThis.WebSocket === "function";
 }
 
-/** The subprotocol a server picks among the client's for its mechanism, or undefined. */
-function chooseSubprotocol(offered: string[], mechanism: string): string | undefined {
-  const wanted = mechanism === "NULL" ? ["ZWS2.0/NULL", "ZWS2.0"] : [`ZWS2.0/${mechanism}`];
-  return wanted.find((name) => offered.includes(name));
-}
-
-/** The mechanism a subprotocol stands for; `""` for bare ZWS2.0. */
-function mechanismOf(protocol: string): string {
-  return protocol === "ZWS2.0" ? "" : protocol.slice("ZWS2.0/".length);
-}
-
 /**
  * The `ws://` (and, with `secure`, `wss://`) transport.
  *
@@ -208,15 +219,28 @@ function mechanismOf(protocol: string): string {
  * client.close();
  * server!.close();
  * listener.close();
- * await (listener as { closed?: Promise<void> }).closed;
+ * await listener.closed;
  * ```
  */
 export class WsTransport implements Transport<WsEndpoint> {
   #options: WsTransportOptions;
 
   /**
+   * Creates a ws/wss transport; one serves both schemes.
+   *
    * @param options Limits, origin check, and a `wss` server's certificate.
    * @throws {RangeError} On a negative or non-finite `handshakeTimeout`.
+   *
+   * @example A wss server with its certificate
+   * ```ts ignore
+   * import { WsTransport } from "@monocoque/zmtp";
+   *
+   * const wss = new WsTransport({
+   *   cert: Deno.readTextFileSync("cert.pem"),
+   *   key: Deno.readTextFileSync("key.pem"),
+   *   checkOrigin: (origin) => origin === "https://app.example",
+   * });
+   * ```
    */
   constructor(options: WsTransportOptions = {}) {
     const timeout = options.handshakeTimeout;
@@ -238,7 +262,7 @@ export class WsTransport implements Transport<WsEndpoint> {
   listen(endpoint: WsEndpoint, options?: TransportListenOptions): Promise<WsListener> {
     try {
       return Promise.resolve(
-        new WsListener(endpoint, options?.mechanism ?? "NULL", this.#options),
+        new WsServer(endpoint, formatWs, options?.mechanism ?? "NULL", this.#options),
       );
     } catch (err) {
       return Promise.reject(err);
@@ -257,7 +281,10 @@ export class WsTransport implements Transport<WsEndpoint> {
    * WHATWG client cannot offer their subprotocols) or without `WebSocket`,
    * `EPROTO` when the server picked no ZWS subprotocol.
    */
-  async connect(endpoint: WsEndpoint, options?: TransportConnectOptions): Promise<WsConnection> {
+  async connect(
+    endpoint: WsEndpoint,
+    options?: TransportConnectOptions,
+  ): Promise<Connection & Disposable> {
     const signal = options?.signal;
     signal?.throwIfAborted();
     const mechanism = options?.mechanism ?? "NULL";
@@ -303,132 +330,5 @@ export class WsTransport implements Transport<WsEndpoint> {
       throw new ZmqError("EPROTO", `The server at '${url}' chose no ZWS 2.0 subprotocol`);
     }
     return new WsConnection(ws, mechanismOf(ws.protocol), `${endpoint.transport}://`, url);
-  }
-}
-
-/** A `Deno.serve` server handing out upgraded ZWS connections. */
-export class WsListener implements Listener, Disposable {
-  /** The bound endpoint, port resolved, e.g. `"ws://127.0.0.1:40123/"`. */
-  readonly endpoint: string;
-  /** Settles once the server stopped, after `close()`. */
-  readonly closed: Promise<void>;
-  #server: Deno.HttpServer<Deno.NetAddr>;
-  #abort = new AbortController();
-  #pending: WsConnection[] = [];
-  #waiter: ((conn: WsConnection | null) => void) | undefined;
-  #open = new Set<WebSocket>();
-  #isClosed = false;
-
-  constructor(endpoint: WsEndpoint, mechanism: string, options: WsTransportOptions) {
-    const deno = (globalThis as { Deno?: typeof Deno }).Deno;
-    if (typeof deno?.serve !== "function") {
-      throw new ZmqError("EPROTONOSUPPORT", "This runtime has no WebSocket server");
-    }
-    const secure = endpoint.transport === "wss";
-    if (secure && (options.cert === undefined || options.key === undefined)) {
-      throw new ZmqError(
-        "EINVAL",
-        "A wss:// server needs a certificate: WsTransport({ cert, key })",
-      );
-    }
-    const hostname = endpoint.host === "*" ? "0.0.0.0" : endpoint.host;
-    const tls = secure ? { cert: options.cert!, key: options.key! } : {};
-    try {
-      this.#server = deno.serve({
-        hostname,
-        port: endpoint.port,
-        signal: this.#abort.signal,
-        onListen: () => {},
-        onError: () => new Response(null, { status: 500 }),
-        ...tls,
-      }, (request, info) => this.#handle(request, info, mechanism, options));
-    } catch (err) {
-      const name = err instanceof Error ? err.name : "";
-      const code = name === "AddrInUse"
-        ? "EADDRINUSE"
-        : name === "PermissionDenied"
-        ? "EACCES"
-        : "EADDRNOTAVAIL";
-      throw new ZmqError(code, `Cannot bind to '${formatWs(endpoint)}': ${err}`, { cause: err });
-    }
-    const addr = this.#server.addr;
-    this.endpoint = formatWs({ ...endpoint, host: addr.hostname, port: addr.port });
-    this.closed = this.#server.finished;
-  }
-
-  #handle(
-    request: Request,
-    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
-    mechanism: string,
-    options: WsTransportOptions,
-  ): Response {
-    if (this.#isClosed || this.#pending.length >= MAX_PENDING) {
-      return new Response(null, { status: 503 });
-    }
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return new Response("ZWS 2.0 endpoint: WebSocket upgrade required\n", { status: 426 });
-    }
-    if (options.checkOrigin !== undefined && !options.checkOrigin(request.headers.get("origin"))) {
-      return new Response(null, { status: 403 });
-    }
-    const offered = (request.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) =>
-      p.trim()
-    );
-    const protocol = chooseSubprotocol(offered, mechanism);
-    if (protocol === undefined) {
-      return new Response(`No ZWS 2.0 subprotocol for mechanism ${mechanism}\n`, { status: 400 });
-    }
-    // Read before the upgrade: afterwards Deno reports the request closed.
-    const remote = formatWs({
-      transport: this.endpoint.startsWith("wss") ? "wss" : "ws",
-      host: info.remoteAddr.hostname,
-      port: info.remoteAddr.port,
-      path: new URL(request.url).pathname,
-    });
-    let upgraded: { socket: WebSocket; response: Response };
-    try {
-      upgraded = Deno.upgradeWebSocket(request);
-    } catch {
-      return new Response(null, { status: 400 });
-    }
-    const { socket, response } = upgraded;
-    // Deno splits the offered list at ", " only and refuses a protocol it did not find there, so
-    // libzmq's "ZWS2.0/NULL,ZWS2.0" would be refused: we answer the header ourselves.
-    response.headers.set("sec-websocket-protocol", protocol);
-    this.#open.add(socket);
-    socket.addEventListener("close", () => this.#open.delete(socket));
-    socket.onopen = () => {
-      if (this.#isClosed) {
-        socket.close();
-        return;
-      }
-      const conn = new WsConnection(socket, mechanismOf(protocol), this.endpoint, remote);
-      const waiter = this.#waiter;
-      this.#waiter = undefined;
-      if (waiter !== undefined) waiter(conn);
-      else this.#pending.push(conn);
-    };
-    return response;
-  }
-
-  accept(): Promise<WsConnection | null> {
-    if (this.#pending.length > 0) return Promise.resolve(this.#pending.shift()!);
-    if (this.#isClosed) return Promise.resolve(null);
-    return new Promise((resolve) => (this.#waiter = resolve));
-  }
-
-  close(): void {
-    if (this.#isClosed) return;
-    this.#isClosed = true;
-    this.#abort.abort();
-    for (const conn of this.#pending) conn.close();
-    this.#pending = [];
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    waiter?.(null);
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 }

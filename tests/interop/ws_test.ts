@@ -10,6 +10,7 @@
 
 import assert from "node:assert/strict";
 import {
+  curveKeyPair,
   DealerSocket,
   PubSocket,
   PullSocket,
@@ -145,3 +146,26 @@ for (const monoBinds of [true, false]) {
     assertFrames(await receive(pull), [MIB], "1 MiB at Monocoque PULL");
   });
 }
+
+Deno.test("ws:// libzmq CURVE REQ ↔ Monocoque CURVE REP (Monocoque binds: ZWS2.0/CURVE)", async () => {
+  const server = curveKeyPair();
+  const client = curveKeyPair();
+  await using rep = new RepSocket({
+    ...BOUNDED,
+    curveServer: true,
+    curvePublicKey: server.publicKey,
+    curveSecretKey: server.secretKey,
+  });
+  await using req = await link(rep, "REQ", true, {
+    curveServerkey: server.publicKey,
+    curvePublickey: client.publicKey,
+    curveSecretkey: client.secretKey,
+  });
+  for (const message of [MULTIPART, [MIB]]) {
+    await req.send(message);
+    const got = await receive(rep);
+    assertFrames(got, message, "request at Monocoque");
+    await rep.send(got);
+    assertFrames(await req.recv(), message, "reply at libzmq");
+  }
+});

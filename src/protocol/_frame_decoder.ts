@@ -141,7 +141,7 @@ export class FrameDecoder implements FrameReader {
     let pos = this.#pos;
     if (this.#partialSize > 0) return this.#continueBody(chunk, pos, end);
     if (this.#headerHave > 0) return this.#continueHeader(chunk, pos, end);
-    if (pos >= end) return NEED_MORE;
+    if (pos >= end) return this.#usedUp();
     const flags = chunk[pos];
     let size: number;
     if ((flags & FLAG_LONG) === 0) {
@@ -157,6 +157,20 @@ export class FrameDecoder implements FrameReader {
     if (size > this.#maxFrame) return this.#tooLarge(size);
     if (pos + size <= end) return this.#whole(flags, chunk, pos, size);
     return this.#startBody(flags, size, chunk, pos, end);
+  }
+
+  /**
+   * The chunk is used up: forget it, the run copied from it and the last
+   * body, so a connection that goes quiet after a burst pins none of them
+   * (its read buffer can go back to the pool, its last run to the GC).
+   */
+  #usedUp(): number {
+    this.#chunk = EMPTY_BYTES;
+    this.#pos = 0;
+    this.#run = EMPTY_BYTES;
+    this.#runClass = 0;
+    this.#body = EMPTY_BYTES;
+    return NEED_MORE;
   }
 
   #longSize(bytes: Uint8Array, at: number): number {
@@ -185,8 +199,7 @@ export class FrameDecoder implements FrameReader {
     let n = 0;
     while (pos < end) header[n++] = chunk[pos++];
     this.#headerHave = n;
-    this.#pos = end;
-    return NEED_MORE;
+    return this.#usedUp();
   }
 
   #continueHeader(chunk: Uint8Array, pos: number, end: number): number {
@@ -195,10 +208,7 @@ export class FrameDecoder implements FrameReader {
     let have = this.#headerHave;
     while (have < need && pos < end) header[have++] = chunk[pos++];
     this.#headerHave = have;
-    if (have < need) {
-      this.#pos = end;
-      return NEED_MORE;
-    }
+    if (have < need) return this.#usedUp();
     this.#headerHave = 0;
     const flags = header[0];
     const size = need === 2 ? header[1] : this.#longSize(header, 1);
@@ -300,7 +310,7 @@ export class FrameDecoder implements FrameReader {
         }
       }
     }
-    if (have + take < size) return NEED_MORE;
+    if (have + take < size) return this.#usedUp();
     this.#flags = this.#partialFlags;
     this.#body = this.#partial!;
     this.#partial = undefined;

@@ -65,6 +65,28 @@ export interface PipeEnd {
  */
 const CHUNK = 256 * 1024;
 const FIRST_READ = 4 * 1024;
+/**
+ * Read chunks no view points into, shared by every pipe: a connection whose
+ * last read emptied its socket reads next into its own FIRST_READ buffer and
+ * gives its big chunk back, so a peer that sent one burst and went quiet
+ * costs FIRST_READ, not CHUNK (libzmq reads into a fixed 8 KiB batch), and a
+ * busy connection takes one back without allocating.
+ */
+const chunkPool: Uint8Array[] = [];
+const CHUNK_POOL = 8;
+
+function takeChunk(size: number): Uint8Array {
+  return size === CHUNK && chunkPool.length > 0 ? chunkPool.pop()! : new Uint8Array(size);
+}
+
+function giveChunk(chunk: Uint8Array): void {
+  if (chunk.length === CHUNK && chunkPool.length < CHUNK_POOL) chunkPool.push(chunk);
+}
+
+/** Read chunks waiting in the pool, in bytes (for memory tests). */
+export function pooledReadBytes(): number {
+  return chunkPool.length * CHUNK;
+}
 /** Bytes of encoded messages per transport write: enough to amortise a write, small enough to stay fair. */
 const FLUSH_BYTES = 256 * 1024;
 /**
@@ -121,6 +143,10 @@ export class Pipe {
   /** Whether views of #rx were handed out (large frames): then it is never overwritten. */
   #rxPinned = false;
   #rxSize = FIRST_READ;
+  /** The last read did not fill its view: the socket was emptied, the peer may be quiet. */
+  #rxDrained = true;
+  /** The FIRST_READ buffer read into after a draining read, kept for the pipe's life. */
+  #rxSmall: Uint8Array | undefined;
   #parkBudget = 0;
   #remote = "";
 
@@ -380,12 +406,21 @@ export class Pipe {
         // buffer (a large frame, perhaps still queued, or decoded after a
         // pause), it is reused from the start. Decided here, at the next
         // read, because a paused session may still hand out views of it.
+        // After a read that emptied the socket the next one waits for the
+        // peer: it gets the small buffer, so a quiet peer holds no big one.
+        const want = this.#rxDrained ? FIRST_READ : this.#rxSize;
         if (!this.#rxPinned) {
-          if (this.#rx.length < this.#rxSize) this.#rx = new Uint8Array(this.#rxSize);
+          if (this.#rx.length !== want) {
+            giveChunk(this.#rx);
+            this.#rx = want === FIRST_READ
+              ? (this.#rxSmall ??= new Uint8Array(FIRST_READ))
+              : takeChunk(want);
+          }
           this.#rxUsed = 0;
-        } else if (this.#rx.length - this.#rxUsed < this.#rxSize >> 2) {
+        } else if (this.#rx.length - this.#rxUsed < want >> 2) {
           // Views of the old buffer may be in user hands: never overwrite it.
-          this.#rx = new Uint8Array(this.#rxSize);
+          if (this.#rx === this.#rxSmall) this.#rxSmall = undefined;
+          this.#rx = new Uint8Array(want);
           this.#rxUsed = 0;
           this.#rxPinned = false;
         }
@@ -396,7 +431,10 @@ export class Pipe {
           this.#finish({ reason: "Connection closed by peer" });
           return;
         }
-        if (n === view.length && this.#rxSize < CHUNK) this.#rxSize *= 2;
+        this.#rxDrained = n < view.length;
+        if (!this.#rxDrained && view.length >= this.#rxSize && this.#rxSize < CHUNK) {
+          this.#rxSize *= 2;
+        }
         if (this.parked !== undefined) this.#parkBudget -= n;
         const session = this.#session!;
         this.#decode(session, view.subarray(0, n));
@@ -444,6 +482,7 @@ export class Pipe {
 
   #releaseReadBuffer(): void {
     this.#rx = new Uint8Array(0);
+    this.#rxSmall = undefined;
     this.#rxUsed = 0;
     this.#rxPinned = false;
   }

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { BROKEN, FRAME, type FrameReader, NEED_MORE } from "./_framing.ts";
 import { EMPTY_BYTES, FLAG_LONG, type ViolationCode } from "./_wire.ts";
 
 /**
@@ -57,15 +58,10 @@ const EAGER_LIMIT = 1 << 20;
  */
 const TRUST_FRACTION = 4;
 
-/** Result of {@linkcode FrameDecoder.next}: a frame is ready. */
-export const FRAME = 1;
-/** Result of {@linkcode FrameDecoder.next}: the chunk is used up, feed more bytes. */
-export const NEED_MORE = 0;
-/** Result of {@linkcode FrameDecoder.next}: the stream is broken, see `error`. */
-export const BROKEN = -1;
+export { BROKEN, FRAME, NEED_MORE };
 
 /** Decodes frames from successive chunks; call `feed()` then `next()` until it is not `FRAME`. */
-export class FrameDecoder {
+export class FrameDecoder implements FrameReader {
   #maxFrame: number;
   #chunk: Uint8Array = EMPTY_BYTES;
   #pos = 0;

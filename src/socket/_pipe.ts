@@ -325,6 +325,9 @@ export class Pipe {
       heartbeatTimeToLive: o.heartbeatTimeToLive,
       onMessage: (frames) => this.owner.pipeMessage(this, frames),
       canDeliver: () => this.#canDeliver(),
+      // ws and wss carry ZWS 2.0: one message per frame, the mechanism negotiated beforehand.
+      framing: conn.framing,
+      routingIdHandshake: conn.framing === "message" && conn.mechanism === "",
     });
     const session = this.#session;
     // Made once per connection, not per write: a flush costs no closures.
@@ -351,7 +354,8 @@ export class Pipe {
     const done = new Promise<PipeEnd>((resolve) => (this.#end = resolve));
     this.#flush();
     this.#armTimer();
-    this.#readLoop(conn);
+    if (conn.framing === "message") this.#readMessages(conn);
+    else this.#readLoop(conn);
     return done;
   }
 
@@ -460,6 +464,38 @@ export class Pipe {
         const session = this.#session!;
         this.#decode(session, view.subarray(0, n));
         this.#rxUsed += n;
+      }
+    } catch (e) {
+      if (this.#conn === conn) {
+        const error = e instanceof Error ? e : new Error(String(e));
+        this.#finish({ reason: error.message, error });
+      }
+    }
+  }
+
+  /** Whether reading must wait: the peer's queue is full, the session paused, or parked out. */
+  #readBlocked(): boolean {
+    const parkedOut = this.parked !== undefined && this.#parkBudget <= 0;
+    if (parkedOut) this.#releaseReadBuffer();
+    return parkedOut || this.#session!.paused || !this.#canDeliver();
+  }
+
+  /** The read loop of a message connection (ws): each message is one frame, fed whole. */
+  async #readMessages(conn: Connection): Promise<void> {
+    try {
+      while (this.#conn === conn) {
+        if (this.#readBlocked()) {
+          await new Promise<void>((resolve) => (this.#paused = resolve));
+          continue;
+        }
+        const message = await conn.readMessage!();
+        if (this.#conn !== conn) return;
+        if (message === null) {
+          this.#finish({ reason: "Connection closed by peer" });
+          return;
+        }
+        if (this.parked !== undefined) this.#parkBudget -= message.length;
+        this.#decode(this.#session!, message);
       }
     } catch (e) {
       if (this.#conn === conn) {

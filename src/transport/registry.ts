@@ -22,6 +22,7 @@ import { DENO_NET } from "./_runtime.ts";
 import { InprocTransport } from "./inproc.ts";
 import { IpcTransport } from "./ipc.ts";
 import { TcpTransport } from "./tcp.ts";
+import { formatWs, hasWebSocket, wsAddressParser, type WsEndpoint, WsTransport } from "./ws.ts";
 import type {
   EndpointBase,
   EndpointUse,
@@ -91,6 +92,19 @@ registerTransport<InprocEndpoint>("inproc", {
   parse: parseInproc,
   format: formatInproc,
   transport: once(() => new InprocTransport()),
+});
+
+// ZWS 2.0: one transport serves both schemes (wss takes a certificate: register your own row).
+const ws = once(() => hasWebSocket() ? new WsTransport() : undefined);
+registerTransport<WsEndpoint>("ws", {
+  parse: wsAddressParser("ws"),
+  format: formatWs,
+  transport: ws,
+});
+registerTransport<WsEndpoint>("wss", {
+  parse: wsAddressParser("wss"),
+  format: formatWs,
+  transport: ws,
 });
 
 /**

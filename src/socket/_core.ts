@@ -276,7 +276,10 @@ export class SocketCore implements PipeOwner {
     const transport = this.#transport(endpoint);
     let listener: Listener;
     try {
-      listener = await transport.listen(endpoint, { mechanism: this.options.security.mechanism });
+      listener = await transport.listen(endpoint, {
+        mechanism: this.options.security.mechanism,
+        ...this.options.ws,
+      });
     } catch (e) {
       this.events.emit({ type: "bindFailed", endpoint: address, error: e as Error });
       throw e;

@@ -65,6 +65,20 @@ export interface SocketOptions {
    */
   transport?: Transport;
   /**
+   * ZMQ_WSS_CERT_PEM: the certificate chain (PEM) a `wss://` bind serves;
+   * needs {@linkcode SocketOptions.wssKeyPem}. Clients trust a private CA
+   * through Deno's `--cert` flag or `DENO_CERT`.
+   */
+  wssCertPem?: string;
+  /** ZMQ_WSS_KEY_PEM: the private key (PEM) of {@linkcode SocketOptions.wssCertPem}. */
+  wssKeyPem?: string;
+  /**
+   * `ws://`/`wss://` binds: decides from a request's `Origin` header (`null`
+   * when absent, as from non-browser clients) whether to accept it; refused
+   * requests get HTTP 403. Default: every origin (libzmq has no such check).
+   */
+  wsCheckOrigin?: (origin: string | null) => boolean;
+  /**
    * ZMQ_PLAIN_SERVER: accept PLAIN clients (rfc.zeromq.org spec 24), each
    * judged by the ZAP handler bound at `inproc://zeromq.zap.01` (see
    * `Authenticator`). Without a handler every PLAIN client is refused, as in
@@ -183,6 +197,8 @@ export interface ResolvedOptions {
   immediate: boolean;
   conflate: boolean;
   transport: Transport | undefined;
+  /** What `ws://`/`wss://` binds pass to the transport. */
+  ws: { tls?: { cert: string; key: string }; checkOrigin?: (origin: string | null) => boolean };
   security: SecurityOptions;
 }
 
@@ -283,6 +299,9 @@ const COMMON_OPTIONS: readonly string[] = [
   "immediate",
   "conflate",
   "transport",
+  "wssCertPem",
+  "wssKeyPem",
+  "wsCheckOrigin",
   "plainServer",
   "plainUsername",
   "plainPassword",
@@ -345,6 +364,7 @@ export function resolveOptions(
   ) {
     throw new TypeError("Option transport must implement the Transport interface");
   }
+  const ws = resolveWs(options);
   return {
     routingId: routingIdBytes(options.routingId, "Option routingId"),
     sendHighWaterMark: integer(o, "sendHighWaterMark", 1000, 0),
@@ -364,6 +384,7 @@ export function resolveOptions(
     immediate: boolean(o, "immediate"),
     conflate: boolean(o, "conflate"),
     transport,
+    ws,
     security: resolveSecurity(o),
   };
 }
@@ -458,4 +479,24 @@ function resolveSecurity(o: Record<string, unknown>): SecurityOptions {
     return { mechanism: "CURVE", server: false, serverKey, publicKey, secretKey, zapDomain };
   }
   return { mechanism: "NULL", zapDomain };
+}
+
+/** The ws/wss bind options: a certificate needs its key, the origin check is a function. */
+function resolveWs(options: SocketOptions): ResolvedOptions["ws"] {
+  const { wssCertPem: cert, wssKeyPem: key, wsCheckOrigin: checkOrigin } = options;
+  for (const [name, v] of [["wssCertPem", cert], ["wssKeyPem", key]] as const) {
+    if (v !== undefined && typeof v !== "string") {
+      throw new TypeError(`Option ${name} must be a PEM string`);
+    }
+  }
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new TypeError("Options wssCertPem and wssKeyPem go together");
+  }
+  if (checkOrigin !== undefined && typeof checkOrigin !== "function") {
+    throw new TypeError("Option wsCheckOrigin must be a function");
+  }
+  return {
+    ...(cert === undefined ? {} : { tls: { cert, key: key! } }),
+    ...(checkOrigin === undefined ? {} : { checkOrigin }),
+  };
 }

@@ -94,7 +94,7 @@ registerTransport<InprocEndpoint>("inproc", {
   transport: once(() => new InprocTransport()),
 });
 
-// ZWS 2.0: one transport serves both schemes (wss takes a certificate: register your own row).
+// ZWS 2.0: one transport serves both schemes; a wss bind gets its certificate from the socket.
 const ws = once(() => hasWebSocket() ? new WsTransport() : undefined);
 registerTransport<WsEndpoint>("ws", {
   parse: wsAddressParser("ws"),

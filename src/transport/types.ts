@@ -207,6 +207,10 @@ export interface TransportConnectOptions {
 export interface TransportListenOptions {
   /** The socket's security mechanism (`"NULL"`, `"PLAIN"`, `"CURVE"`), for transports that negotiate it (ws). */
   mechanism?: string;
+  /** TLS servers (wss): the certificate chain and private key, PEM. */
+  tls?: { cert: string; key: string };
+  /** WebSocket servers: whether to accept a request from this `Origin` (`null` when absent). */
+  checkOrigin?: (origin: string | null) => boolean;
 }
 
 /**

@@ -262,7 +262,11 @@ export class WsTransport implements Transport<WsEndpoint> {
   listen(endpoint: WsEndpoint, options?: TransportListenOptions): Promise<WsListener> {
     try {
       return Promise.resolve(
-        new WsServer(endpoint, formatWs, options?.mechanism ?? "NULL", this.#options),
+        new WsServer(endpoint, formatWs, options?.mechanism ?? "NULL", {
+          ...this.#options,
+          ...(options?.tls ?? {}),
+          ...(options?.checkOrigin === undefined ? {} : { checkOrigin: options.checkOrigin }),
+        }),
       );
     } catch (err) {
       return Promise.reject(err);

@@ -98,6 +98,20 @@ Deno.test("A ws:// server refuses an origin its check rejects, and plain HTTP wi
   await listener.closed;
 });
 
+Deno.test("A socket's wsCheckOrigin refuses connections to its ws:// bind; others are served", async () => {
+  const seen: (string | null)[] = [];
+  let allow = false;
+  await using rep = new RepSocket({ wsCheckOrigin: (origin) => (seen.push(origin), allow) });
+  await rep.bind("ws://127.0.0.1:0");
+  const ws = new WsTransport();
+  const endpoint = parseWs(new URL(rep.lastEndpoint!).host, "connect", rep.lastEndpoint!);
+  await assert.rejects(ws.connect(endpoint), (e) => (e as ZmqError).code === "ECONNREFUSED");
+  assert.deepEqual(seen, [null], "a non-browser client sends no Origin");
+  allow = true;
+  using _conn = await withTimeout(ws.connect(endpoint), WAIT, "allowed connect");
+  assert.equal(seen.length, 2);
+});
+
 Deno.test("A ws:// client refuses PLAIN and CURVE: WHATWG WebSocket cannot offer ZWS2.0/PLAIN", async () => {
   const ws = new WsTransport();
   await assert.rejects(

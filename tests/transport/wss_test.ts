@@ -1,7 +1,7 @@
 /**
  * wss:// (ZWS 2.0 over TLS) between Monocoque peers with a throwaway certificate made by
- * openssl: the server is a `WsTransport` with `cert` and `key`, registered as the wss row of
- * the transport registry; the client runs in a child Deno process started with `--cert` (the
+ * openssl: the server is a REP socket given them as `wssCertPem` and `wssKeyPem` (libzmq's
+ * ZMQ_WSS_CERT_PEM / ZMQ_WSS_KEY_PEM); the client runs in a child Deno process started with `--cert` (the
  * WHATWG WebSocket takes no CA of its own), and a client that does not trust the CA is refused.
  *
  * @module
@@ -9,12 +9,9 @@
 
 import assert from "node:assert/strict";
 import { RepSocket, WsTransport, type ZmqError } from "../../mod.ts";
-import { registerTransport } from "../../src/transport/registry.ts";
-import { formatWs, wsAddressParser, type WsEndpoint } from "../../src/transport/ws.ts";
+import { wsAddressParser } from "../../src/transport/ws.ts";
 import { withTimeout } from "../_util/timeout.ts";
 import { recv, send, WAIT } from "../socket/_helpers.ts";
-
-const DEFAULT = new WsTransport();
 
 async function run(cmd: string, args: string[], cwd?: string): Promise<string> {
   const out = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" }).output();
@@ -79,14 +76,8 @@ async function throwawayCertificate(): Promise<{ dir: string; cert: string; key:
 
 Deno.test("wss:// REQ/REP between Monocoque peers over TLS with a throwaway certificate", async () => {
   const { dir, cert, key } = await throwawayCertificate();
-  const wss = new WsTransport({ cert, key });
-  registerTransport<WsEndpoint>("wss", {
-    parse: wsAddressParser("wss"),
-    format: formatWs,
-    transport: () => wss,
-  });
   try {
-    await using rep = new RepSocket({ receiveTimeout: WAIT });
+    await using rep = new RepSocket({ receiveTimeout: WAIT, wssCertPem: cert, wssKeyPem: key });
     await rep.bind("wss://127.0.0.1:0");
     assert.match(rep.lastEndpoint!, /^wss:\/\/127\.0\.0\.1:\d+\/$/);
 
@@ -125,11 +116,13 @@ Deno.test("wss:// REQ/REP between Monocoque peers over TLS with a throwaway cert
       assert.equal(stdout, "over tls 100000", new TextDecoder().decode(result.stderr));
     }
   } finally {
-    registerTransport<WsEndpoint>("wss", {
-      parse: wsAddressParser("wss"),
-      format: formatWs,
-      transport: () => DEFAULT,
-    });
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("wssCertPem and wssKeyPem go together, as strings; wsCheckOrigin is a function", () => {
+  assert.throws(() => new RepSocket({ wssCertPem: "x" }), TypeError);
+  assert.throws(() => new RepSocket({ wssKeyPem: "x" }), TypeError);
+  assert.throws(() => new RepSocket({ wssCertPem: 1 as never, wssKeyPem: "x" }), TypeError);
+  assert.throws(() => new RepSocket({ wsCheckOrigin: true as never }), TypeError);
 });

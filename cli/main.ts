@@ -32,6 +32,7 @@
 import { CommanderError } from "commander";
 import { denoIo, type Io } from "./_io.ts";
 import { buildProgram } from "./_program.ts";
+import { describe } from "./_run.ts";
 import { UsageError } from "./_usage.ts";
 
 /** The exit status of a wrong command line. */
@@ -77,7 +78,7 @@ async function run(args: string[], io: Io): Promise<number> {
       io.log(command.helpInformation().replace(/\n$/, ""));
       return USAGE;
     }
-    io.log(`monocoque: ${e instanceof Error ? e.message : String(e)}`);
+    io.log(`monocoque: ${describe(e)}`);
     return 1;
   }
 }

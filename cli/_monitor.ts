@@ -114,3 +114,30 @@ export async function watchEvents(
     print(formatEvent(event, options.json ?? false));
   }
 }
+
+/**
+ * Resolves at the socket's first completed handshake, or when `signal`
+ * aborts or the socket closes. Call it before `connect()`/`bind()` so the
+ * event cannot be missed.
+ *
+ * @param socket The socket.
+ * @param signal Stops waiting.
+ * @returns Resolves as said.
+ *
+ * @example
+ * ```ts
+ * import { PullSocket, PushSocket } from "../mod.ts";
+ * import { firstPeer } from "./_monitor.ts";
+ * await using pull = new PullSocket();
+ * await pull.bind("inproc://first-peer-doc");
+ * await using push = new PushSocket();
+ * const ready = firstPeer(push, new AbortController().signal);
+ * push.connect("inproc://first-peer-doc");
+ * await ready;
+ * ```
+ */
+export async function firstPeer(socket: Socket, signal: AbortSignal): Promise<void> {
+  for await (const event of socket.events({ signal })) {
+    if (event.type === "handshakeSucceeded") return;
+  }
+}

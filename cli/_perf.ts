@@ -20,6 +20,7 @@
 
 import { PullSocket, PushSocket, RepSocket, ReqSocket, type Socket } from "../mod.ts";
 import type { Io } from "./_io.ts";
+import { firstPeer } from "./_monitor.ts";
 import { UsageError } from "./_usage.ts";
 
 /** The four perf tools. */
@@ -183,7 +184,10 @@ export async function runPerf(
     case "remote-thr": {
       // linger -1: close() waits until every message is written, as zmq_ctx_term does.
       await using push = new PushSocket({ linger: -1 });
+      // Messages queued for a connection not yet made are dropped at close: start once it is.
+      const ready = firstPeer(push, signal);
       push.connect(endpoint);
+      await ready;
       const payload = new Uint8Array(size);
       const rate = new Rate(io, test, quiet);
       try {
@@ -206,7 +210,9 @@ export async function runPerf(
     }
     case "remote-lat": {
       await using req = new ReqSocket({ linger: 0 });
+      const ready = firstPeer(req, signal);
       req.connect(endpoint);
+      await ready;
       const payload = new Uint8Array(size);
       const rate = new Rate(io, test, quiet);
       const start = performance.now();

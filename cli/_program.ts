@@ -245,7 +245,11 @@ export function buildProgram(io: Io, done: (status: number) => void): Command {
     .argument("<count>", "messages (thr) or round trips (lat)")
     .option("-q, --quiet", "no live rate line on stderr")
     .action(async (test: PerfTest, endpoint: string, size: string, n: string, flags: PerfFlags) => {
-      await runPerf(test, [endpoint, size, n], flags, io);
+      try {
+        await runPerf(test, [endpoint, size, n], flags, io);
+      } catch (e) {
+        if (!io.signal.aborted) throw e;
+      }
       done(io.signal.aborted ? INTERRUPTED : 0);
     });
   return program;

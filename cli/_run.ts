@@ -40,7 +40,7 @@ import {
 } from "../mod.ts";
 import { encodeMessage, parseId } from "./_format.ts";
 import type { Io } from "./_io.ts";
-import { watchEvents } from "./_monitor.ts";
+import { firstPeer, watchEvents } from "./_monitor.ts";
 import { type OpenSocket, openSocket, type SocketFlags, type SocketKind } from "./_socket.ts";
 import { type Frames, hasFixedMessages, outgoing, type SourceFlags } from "./_source.ts";
 import { UsageError } from "./_usage.ts";
@@ -129,13 +129,6 @@ export async function runSocket(kind: SocketKind, flags: RunFlags, io: Io): Prom
 export function describe(e: unknown): string {
   if (e instanceof ZmqError) return `${e.message} (${e.code})`;
   return e instanceof Error ? e.message : String(e);
-}
-
-/** Resolves at the first completed handshake (or when `signal` aborts, or the socket closes). */
-async function firstPeer(socket: Socket, signal: AbortSignal): Promise<void> {
-  for await (const event of socket.events({ signal })) {
-    if (event.type === "handshakeSucceeded") return;
-  }
 }
 
 function check(kind: SocketKind, flags: RunFlags): void {

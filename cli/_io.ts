@@ -13,6 +13,8 @@ export interface Io {
   stdin(): ReadableStream<Uint8Array>;
   /** Writes bytes to standard output; resolves false once the reader went away (broken pipe). */
   write(bytes: Uint8Array): Promise<boolean>;
+  /** Writes text to standard output at once (help, version: printed just before exiting). */
+  print(text: string): void;
   /** Writes one line to standard error. */
   log(line: string): void;
   /** Whether standard error is a terminal (live lines overwrite themselves). */
@@ -51,6 +53,14 @@ export function denoIo(signal: AbortSignal): Io {
           return false;
         }
         throw e;
+      }
+    },
+    print(text) {
+      const bytes = encoder.encode(text);
+      try {
+        for (let at = 0; at < bytes.length;) at += Deno.stdout.writeSync(bytes.subarray(at));
+      } catch (e) {
+        if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
       }
     },
     log(line) {

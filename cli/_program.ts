@@ -148,7 +148,7 @@ export function buildProgram(io: Io, done: (status: number) => void): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({
-      writeOut: (s) => void io.write(new TextEncoder().encode(s)),
+      writeOut: (s) => io.print(s),
       writeErr: (s) => io.log(s.replace(/\n$/, "")),
     });
   program.commandsGroup("Sockets:");
@@ -227,8 +227,8 @@ export function buildProgram(io: Io, done: (status: number) => void): Command {
     )
     .option("--secret <z85>", "print the public key of this secret key")
     .option("-J, --json", "print JSON")
-    .action(async (flags: KeygenFlags) => {
-      await io.write(new TextEncoder().encode(keygen(flags)));
+    .action((flags: KeygenFlags) => {
+      io.print(keygen(flags));
       done(0);
     });
 
@@ -269,7 +269,6 @@ async function runMonitor(
   io: Io,
 ): Promise<number> {
   const json = flags.jsonl ?? false;
-  const encoder = new TextEncoder();
   const stop = AbortSignal.any([
     io.signal,
     ...(flags.timeout === undefined ? [] : [AbortSignal.timeout(flags.timeout * 1000)]),
@@ -277,7 +276,7 @@ async function runMonitor(
   // Watch from before the first bind, so LISTENING is seen; the timeout is the watch's, not the socket's.
   let watching: Promise<void> | undefined;
   const open = await openSocket(kind, { ...flags, timeout: undefined }, io.log, (socket) => {
-    watching = watchEvents(socket, (line) => void io.write(encoder.encode(line + "\n")), {
+    watching = watchEvents(socket, (line) => io.print(line + "\n"), {
       json,
       signal: stop,
     });

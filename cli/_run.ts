@@ -187,7 +187,7 @@ class Runner {
 
   async run(): Promise<void> {
     const kind = this.#kind;
-    this.#subscribe();
+    await this.#subscribe();
     if (SEND_ONLY.has(kind)) return await this.#sendAll();
     if (RECEIVE_ONLY.has(kind)) return await this.#receiveAll();
     if (kind === "req" || kind === "client") return await this.#request();
@@ -204,12 +204,12 @@ class Runner {
     void sending;
   }
 
-  #subscribe(): void {
+  async #subscribe(): Promise<void> {
     const topics = (this.#flags.subscribe ?? [""]).map(parseId);
     if (this.#kind === "sub") (this.#socket as SubSocket).subscribe(...topics);
     if (this.#kind === "xsub" && this.#flags.subscribe !== undefined) {
       // XSUB subscribes by sending \x01 + topic (ZMTP 3.1 section "The SUB socket type").
-      for (const t of topics) void (this.#socket as XSubSocket).send([concat([1], t)]);
+      for (const t of topics) await (this.#socket as XSubSocket).send([concat([1], t)]);
     }
     if (this.#kind === "dish") (this.#socket as DishSocket).join(...this.#flags.join!.map(parseId));
   }

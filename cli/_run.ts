@@ -160,7 +160,7 @@ function routingIdOf(text: string): number {
   const id = Number(text);
   if (!Number.isInteger(id) || id < 1 || id > 0xffffffff) {
     throw new UsageError(
-      `A ${"SERVER/PEER"} routing id is a number from 1 to 4294967295, not "${text}"`,
+      `A SERVER/PEER routing id is a number from 1 to 4294967295, not "${text}"`,
     );
   }
   return id;

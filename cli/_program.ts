@@ -171,6 +171,11 @@ export function buildProgram(io: Io, done: (status: number) => void): Command {
       .option("-g, --group <group>", "radio: publish to this group")
       .option("--target <id>", "router/server/peer: send to this routing id")
       .option("--echo", "rep/server/router: send each message back")
+      .option(
+        "-e, --recv-eval <js>",
+        "JS run on each received message (F frames, _ first); rep: the reply",
+      )
+      .option("-E, --send-eval <js>", "JS run on each message before it is sent; null skips it")
       .option("--no-wait", "send at once, not waiting for a peer (pub: a subscriber)")
       .option("-v, --verbose", "print socket events on stderr")
       .action(async (messages: string[], flags: Record<string, unknown>) => {

@@ -44,6 +44,7 @@ import { firstPeer, watchEvents } from "./_monitor.ts";
 import { type OpenSocket, openSocket, type SocketFlags, type SocketKind } from "./_socket.ts";
 import { type Frames, hasFixedMessages, outgoing, type SourceFlags } from "./_source.ts";
 import { UsageError } from "./_usage.ts";
+import { compileEval, type Transform } from "./_eval.ts";
 
 /** Every flag of a socket command. */
 export interface RunFlags extends SocketFlags, SourceFlags {
@@ -61,6 +62,10 @@ export interface RunFlags extends SocketFlags, SourceFlags {
   verbose?: boolean;
   /** `--no-wait` makes it false: send at once, without waiting for a peer. */
   wait?: boolean;
+  /** `-e`: an expression applied to each received message (REP: it makes the reply). */
+  recvEval?: string;
+  /** `-E`: an expression applied to each message before it is sent. */
+  sendEval?: string;
 }
 
 /** Exit status when Ctrl-C stopped a command, as shells report a SIGINT death. */
@@ -97,7 +102,7 @@ export async function runSocket(kind: SocketKind, flags: RunFlags, io: Io): Prom
     if (flags.verbose) {
       watching = watchEvents(socket, io.log, { json: flags.format === "jsonl" }).catch(() => {});
     }
-    if (flags.wait !== false) peer = firstPeer(socket, io.signal);
+    if (flags.wait !== false) peer = firstPeer(socket, io.signal).catch(() => {});
   });
   try {
     await new Runner(kind, flags, io, open, peer).run();
@@ -142,6 +147,12 @@ function check(kind: SocketKind, flags: RunFlags): void {
   only("--group", flags.group, ["radio"]);
   only("--target", flags.target, ["router", "server", "peer"]);
   only("--echo", flags.echo, ["rep", "server", "router"]);
+  if (SEND_ONLY.has(kind) && flags.recvEval !== undefined) {
+    throw new UsageError(`A ${kind} socket receives nothing: drop --recv-eval`);
+  }
+  if (RECEIVE_ONLY.has(kind) && flags.sendEval !== undefined) {
+    throw new UsageError(`A ${kind} socket sends nothing: drop --send-eval`);
+  }
   if (RECEIVE_ONLY.has(kind) && (hasFixedMessages(flags) || flags.interval !== undefined)) {
     throw new UsageError(`A ${kind} socket cannot send: drop the messages and --interval`);
   }
@@ -174,9 +185,18 @@ class Runner {
   #peers: number[];
   #limit: number;
   #peer: Promise<void> | undefined;
+  #recvEval: Transform | undefined;
+  #sendEval: Transform | undefined;
 
   constructor(kind: SocketKind, flags: RunFlags, io: Io, open: OpenSocket, peer: Promise<void>) {
     this.#peer = peer;
+    this.#recvEval = flags.recvEval === undefined ? undefined : compileEval(flags.recvEval, "-e");
+    this.#sendEval = flags.sendEval === undefined ? undefined : compileEval(flags.sendEval, "-E");
+    if (this.#sendEval !== undefined && !hasFixedMessages(flags)) {
+      // -E with --interval or --count and nothing to send makes the messages itself.
+      const generate = flags.interval !== undefined || (flags.count ?? 0) > 0;
+      if (generate) flags = { ...flags, data: [""] };
+    }
     this.#kind = kind;
     this.#flags = flags;
     this.#io = io;
@@ -304,28 +324,47 @@ class Runner {
   }
 
   async #sendAll(): Promise<void> {
-    for await (const message of outgoing(this.#flags, this.#io)) {
+    for await (const message of this.#outgoing()) {
       await this.#ready();
       await this.#send(message);
     }
+  }
+
+  /** The outgoing messages after `-E`. */
+  async *#outgoing(): AsyncGenerator<Frames> {
+    for await (const message of outgoing(this.#flags, this.#io)) {
+      const out = this.#sendEval === undefined ? message : this.#sendEval(message);
+      if (out !== undefined) yield out;
+    }
+  }
+
+  /** Prints a received message after `-e` (which may drop it). */
+  async #show(message: Message): Promise<void> {
+    if (this.#recvEval === undefined) return await this.#print(message);
+    const out = this.#recvEval(message);
+    if (out === undefined) return;
+    const routed = message as Message & { routingId?: number; group?: Uint8Array };
+    await this.#print(Object.assign(out, { routingId: routed.routingId, group: routed.group }));
   }
 
   async #receiveAll(): Promise<void> {
     for (let n = 0; n < this.#limit && !this.#io.signal.aborted; n++) {
-      await this.#print(await this.#receive());
+      await this.#show(await this.#receive());
     }
   }
 
   async #request(): Promise<void> {
-    for await (const message of outgoing(this.#flags, this.#io)) {
+    for await (const message of this.#outgoing()) {
       await this.#ready();
       await this.#send(message);
-      await this.#print(await this.#receive());
+      await this.#show(await this.#receive());
     }
   }
 
   async #reply(): Promise<void> {
-    const replies = this.#flags.echo ? undefined : outgoing(
+    const computed = !this.#flags.echo && !hasFixedMessages(this.#flags) &&
+      this.#recvEval !== undefined;
+    const replies = this.#flags.echo || computed ? undefined : outgoing(
       { ...this.#flags, count: undefined, delay: undefined, interval: undefined },
       this.#io,
     );
@@ -335,7 +374,9 @@ class Runner {
       const request = await this.#receive();
       await this.#print(request);
       let reply: Frames;
-      if (replies === undefined) reply = request;
+      // A REP must answer every request: a skipped one gets an empty reply.
+      if (computed) reply = this.#recvEval!(request) ?? [new Uint8Array(0)];
+      else if (replies === undefined) reply = request;
       else {
         const next = await replies.next();
         if (!next.done) fixed.push(next.value);

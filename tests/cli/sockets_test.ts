@@ -248,3 +248,41 @@ Deno.test("`monocoque dish -j` prints the group and message a zeromq.js RADIO pu
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, "news\tflash\n");
 });
+
+Deno.test("`monocoque pull -e` transforms and filters what a libzmq PUSH sends", async () => {
+  await using pull = Cli.start([
+    "pull",
+    "-b",
+    LOOPBACK,
+    "-v",
+    "-n",
+    "3",
+    "-e",
+    "_.startsWith('#') ? null : [F.length, ..._.toUpperCase()]",
+  ]);
+  await using push = await Peer.start({ type: "PUSH", connect: await pull.listening() });
+  for (const m of [["ab", "c"], ["#skip"], ["x"]]) await push.send(m);
+  const r = await pull.result();
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "2\tA\tB\n1\tX\n");
+});
+
+Deno.test("`monocoque pub -E -i -n` makes its messages and a libzmq SUB gets them", async () => {
+  await using sub = await Peer.start({ type: "SUB", bind: LOOPBACK, options: { subscribe: "" } });
+  const first = sub.recv(20_000);
+  const r = await cli([
+    "pub",
+    "-c",
+    sub.endpoint,
+    "-E",
+    "`tick ${Date.now()}`",
+    "-i",
+    "0.01",
+    "-n",
+    "3",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  for (const m of [await first, await sub.recv(), await sub.recv()]) {
+    assert.match(str(m)![0], /^tick \d+$/);
+  }
+});

@@ -27,6 +27,12 @@ const usageCases: [string, string[], RegExp][] = [
     "--plain-server",
   ], /CURVE or PLAIN/],
   [
+    "a -e that does not compile",
+    ["pull", "-b", "tcp://127.0.0.1:0", "-e", "F.("],
+    /does not compile/,
+  ],
+  ["-e on a push socket", ["push", "-c", "tcp://127.0.0.1:1", "-e", "F"], /receives nothing/],
+  [
     "a bad reconnect interval",
     ["push", "-c", "tcp://127.0.0.1:1", "--reconnect-ivl", "1..x"],
     /MIN\.\.MAX/,
@@ -69,4 +75,10 @@ Deno.test("monocoque exits with 1 when no peer shows up within --timeout", async
   const r = await cli(["push", "-c", "tcp://127.0.0.1:1", "-t", "0.5", "hello"]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /No peer within 0.5 s/);
+});
+
+Deno.test("monocoque exits with 1 and names the flag when a -E expression throws", async () => {
+  const r = await cli(["push", "-c", "tcp://127.0.0.1:1", "-E", "nothing.here", "hi"]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /-E failed: nothing is not defined/);
 });

@@ -63,32 +63,59 @@ export type SocketKind = typeof SOCKET_TYPES[number];
 
 /** The socket flags of the command line, as commander hands them over. */
 export interface SocketFlags {
+  /** Endpoints to bind. */
   bind?: string[];
+  /** Endpoints to connect. */
   connect?: string[];
+  /** ZMQ_ROUTING_ID, `0x`-hex for bytes. */
   identity?: string;
+  /** ZMQ_LINGER in seconds; default 5. */
   linger?: number;
+  /** Both high-water marks. */
   hwm?: number;
+  /** ZMQ_SNDHWM. */
   sndhwm?: number;
+  /** ZMQ_RCVHWM. */
   rcvhwm?: number;
+  /** ZMQ_RECONNECT_IVL (and _MAX): `SECS` or `MIN..MAX`. */
   reconnectIvl?: string;
+  /** ZMQ_CONNECT_TIMEOUT in seconds. */
   connectTimeout?: number;
+  /** ZMQ_HANDSHAKE_IVL in seconds. */
   handshakeIvl?: number;
+  /** ZMQ_HEARTBEAT_IVL in seconds. */
   heartbeatIvl?: number;
+  /** ZMQ_HEARTBEAT_TIMEOUT in seconds. */
   heartbeatTimeout?: number;
+  /** ZMQ_HEARTBEAT_TTL in seconds. */
   heartbeatTtl?: number;
+  /** ZMQ_MAXMSGSIZE in bytes. */
   maxmsgsize?: number;
+  /** ZMQ_IMMEDIATE. */
   immediate?: boolean;
+  /** ZMQ_CONFLATE. */
   conflate?: boolean;
+  /** ZMQ_SNDTIMEO and ZMQ_RCVTIMEO in seconds. */
   timeout?: number;
+  /** ZMQ_CURVE_SERVER. */
   curveServer?: boolean;
+  /** ZMQ_CURVE_PUBLICKEY (Z85). */
   curvePublickey?: string;
+  /** ZMQ_CURVE_SECRETKEY (Z85); made up when absent. */
   curveSecretkey?: string;
+  /** ZMQ_CURVE_SERVERKEY (Z85): be a CURVE client. */
   curveServerkey?: string;
+  /** Client keys a CURVE server accepts (`any` for all), judged by a ZAP handler. */
   curveAllow?: string[];
+  /** ZMQ_PLAIN_SERVER. */
   plainServer?: boolean;
+  /** ZMQ_PLAIN_USERNAME. */
   plainUsername?: string;
+  /** ZMQ_PLAIN_PASSWORD. */
   plainPassword?: string;
+  /** `USER:PASSWORD` logins a PLAIN server accepts, judged by a ZAP handler. */
   plainUser?: string[];
+  /** ZMQ_ZAP_DOMAIN. */
   zapDomain?: string;
 }
 

@@ -17,6 +17,8 @@
  */
 export class UsageError extends TypeError {
   /**
+   * Creates the error.
+   *
    * @param message What is wrong with the command line.
    */
   constructor(message: string) {

@@ -286,3 +286,51 @@ Deno.test("`monocoque pub -E -i -n` makes its messages and a libzmq SUB gets the
     assert.match(str(m)![0], /^tick \d+$/);
   }
 });
+
+Deno.test("`monocoque pull` binds several endpoints and prints what arrives on each", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await using pull = Cli.start([
+      "pull",
+      "-b",
+      LOOPBACK,
+      "-b",
+      `ipc://${dir}/second.sock`,
+      "-v",
+      "-n",
+      "2",
+    ]);
+    await pull.until(() => pull.stderr.split("LISTENING").length === 3, "two LISTENING lines");
+    const [tcp, ipc] = [...pull.stderr.matchAll(/LISTENING (\S+)/g)].map((m) => m[1]);
+    await using a = await Peer.start({ type: "PUSH", connect: tcp });
+    await a.send(["over tcp"]);
+    await pull.until(() => pull.stdout.includes("over tcp"), "the tcp message");
+    await using b = await Peer.start({ type: "PUSH", connect: ipc });
+    await b.send(["over ipc"]);
+    const r = await pull.result();
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "over tcp\nover ipc\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("`monocoque push --reconnect-ivl` keeps dialling until a libzmq PULL binds", async () => {
+  const port = (() => {
+    using l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    return l.addr.port;
+  })();
+  await using push = Cli.start([
+    "push",
+    "-c",
+    `tcp://127.0.0.1:${port}`,
+    "--reconnect-ivl",
+    "0.05..0.2",
+    "-v",
+    "late",
+  ]);
+  await push.until(() => push.stderr.includes("CONNECT_RETRIED"), "a retried connect");
+  await using pull = await Peer.start({ type: "PULL", bind: `tcp://127.0.0.1:${port}` });
+  assert.deepEqual(str(await pull.recv(20_000)), ["late"]);
+  assert.equal((await push.result()).code, 0);
+});

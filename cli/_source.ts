@@ -126,9 +126,32 @@ export async function* outgoing(flags: SourceFlags, io: Io): AsyncGenerator<Fram
     }
     return;
   }
-  for await (const message of readMessages(io.stdin(), flags.format)) {
+  for await (const message of untilAborted(readMessages(io.stdin(), flags.format), io.signal)) {
     if (sent >= limit || !await paced()) return;
     yield message;
     sent++;
+  }
+}
+
+/** Ends the iteration when `signal` aborts, even while a read (a terminal's stdin) is pending. */
+async function* untilAborted<T>(items: AsyncGenerator<T>, signal: AbortSignal): AsyncGenerator<T> {
+  let abort: () => void = () => {};
+  const aborted = new Promise<IteratorResult<T>>((resolve) => {
+    abort = () => resolve({ done: true, value: undefined });
+    if (signal.aborted) abort();
+    else signal.addEventListener("abort", abort, { once: true });
+  });
+  try {
+    for (;;) {
+      const pending = items.next();
+      pending.catch(() => {}); // raced: a late failure after an abort must not go unhandled
+      const next = await Promise.race([pending, aborted]);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    signal.removeEventListener("abort", abort);
+    // A read still pending keeps the stream locked; the process exits soon after anyway.
+    if (!signal.aborted) await items.return(undefined);
   }
 }

@@ -52,28 +52,50 @@ class Tmux implements AsyncDisposable {
   }
 }
 
+/** Starts `monocoque ARGS` in a new tmux session `cli`, the pane kept open to show the exit status. */
+async function startIn(tmux: Tmux, args: string[]): Promise<void> {
+  const command = [Deno.execPath(), "run", "-A", "--quiet", MAIN, ...args]
+    .map((a) => `'${a}'`).join(" ");
+  await tmux.run(
+    "new-session",
+    "-d",
+    "-s",
+    "cli",
+    "-x",
+    "120",
+    "-y",
+    "20",
+    "-c",
+    ROOT,
+    `bash --norc -c "${command.replaceAll('"', '\\"')}; echo exit=\\$?; sleep 60"`,
+  );
+}
+
+Deno.test({
+  name: "in a terminal, `monocoque push` sends typed lines and one Ctrl-C ends it mid-read",
+  ignore: !hasTmux,
+  async fn() {
+    await using pull = await Peer.start({ type: "PULL", bind: "tcp://127.0.0.1:0" });
+    await using tmux = new Tmux();
+    await startIn(tmux, ["push", "-c", pull.endpoint]);
+    await tmux.run("send-keys", "-t", "cli", "one line", "Enter");
+    assert.deepEqual((await pull.recv(30_000))?.map((f) => new TextDecoder().decode(f)), [
+      "one line",
+    ]);
+    // The CLI now waits on the terminal for the next line: Ctrl-C must not wait for it.
+    await tmux.run("send-keys", "-t", "cli", "C-c");
+    const screen = await tmux.waitFor((s) => /exit=\d+/.test(s), "exit status");
+    assert.match(screen, /exit=130/);
+  },
+});
+
 Deno.test({
   name: "in a terminal, `monocoque pair` sends typed lines, shows the peer's and stops on Ctrl-C",
   ignore: !hasTmux,
   async fn() {
     await using peer = await Peer.start({ type: "PAIR", bind: "tcp://127.0.0.1:0" });
     await using tmux = new Tmux();
-    const command = [Deno.execPath(), "run", "-A", "--quiet", MAIN, "pair", "-c", peer.endpoint]
-      .map((a) => `'${a}'`).join(" ");
-    // Keep the pane open after the CLI exits, showing its status.
-    await tmux.run(
-      "new-session",
-      "-d",
-      "-s",
-      "cli",
-      "-x",
-      "120",
-      "-y",
-      "20",
-      "-c",
-      ROOT,
-      `bash --norc -c "${command.replaceAll('"', '\\"')}; echo exit=\\$?; sleep 60"`,
-    );
+    await startIn(tmux, ["pair", "-c", peer.endpoint]);
     await tmux.run("send-keys", "-t", "cli", "typed by hand", "Enter");
     assert.deepEqual((await peer.recv(30_000))?.map((f) => new TextDecoder().decode(f)), [
       "typed by hand",

@@ -228,7 +228,7 @@ class Runner {
     const topics = (this.#flags.subscribe ?? [""]).map(parseId);
     if (this.#kind === "sub") (this.#socket as SubSocket).subscribe(...topics);
     if (this.#kind === "xsub" && this.#flags.subscribe !== undefined) {
-      // XSUB subscribes by sending \x01 + topic (ZMTP 3.1 section "The SUB socket type").
+      // XSUB subscribes by sending \x01 + topic (rfc.zeromq.org spec 29, PUB-SUB).
       for (const t of topics) await (this.#socket as XSubSocket).send([concat([1], t)]);
     }
     if (this.#kind === "dish") (this.#socket as DishSocket).join(...this.#flags.join!.map(parseId));

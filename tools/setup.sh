@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Node's npm, and nothing when it is all present:
 #   Debian: python3-zmq (pyzmq on libzmq, the dependable interop peer; /usr/bin/python3 only),
-#           libzmq3-dev (C peer and bench harness), gcc + make + liburing-dev (native transport)
+#           libzmq3-dev (C peer and bench harness), gcc + make + liburing-dev (native transport),
+#           tmux (the CLI's terminal test)
 #   npm:    zeromq@6.8.0 for the Node interop peer, in tests/interop/peers/node_modules (git-ignored)
 # Idempotent and quick when everything is there (dpkg-query and test -e, no network).
 # Run as root to install Debian packages; otherwise it uses `sudo -n` if that works, or says
@@ -11,7 +12,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 peers="$root/tests/interop/peers"
 zeromq_version="6.8.0"
-debs=(python3-zmq libzmq3-dev gcc make liburing-dev)
+debs=(python3-zmq libzmq3-dev gcc make liburing-dev tmux)
 start=$(date +%s%N)
 
 log() { printf 'setup: %s\n' "$*" >&2; }

@@ -65,7 +65,7 @@ export class NodeIpcTransport implements Transport {
     } catch (err) {
       server.close();
       if ((err as { code?: string })?.code !== "EADDRINUSE" || !(await isStale(net, fs, path))) {
-        throw bindError(err, where);
+        throw bindError(err, where, fs, path);
       }
       try {
         fs.unlinkSync(path);
@@ -79,7 +79,7 @@ export class NodeIpcTransport implements Transport {
         await listenServer(server, { path });
       } catch (again) {
         server.close();
-        throw bindError(again, where);
+        throw bindError(again, where, fs, path);
       }
     }
     const ino = inode(fs, path);
@@ -123,14 +123,30 @@ function checkIpc(endpoint: Endpoint): IpcEndpoint {
   return endpoint;
 }
 
-function bindError(err: unknown, where: string): ZmqError {
-  // ENOENT here is a missing directory, not a refused connection.
-  if ((err as { code?: string })?.code === "ENOENT") {
+function bindError(err: unknown, where: string, fs: NodeFs, path: string): ZmqError {
+  // ENOENT here is a missing directory, not a refused connection; libuv
+  // reports it as EACCES (uv_pipe_bind), so look at the directory.
+  const code = (err as { code?: string })?.code;
+  if (code === "ENOENT" || (code === "EACCES" && !exists(fs, parentOf(path)))) {
     return new ZmqError("ENOENT", `Cannot bind to '${where}': ${(err as Error).message}`, {
       cause: err,
     });
   }
   return nodeZmqError(err, "EINVAL", `Cannot bind to '${where}'`);
+}
+
+function parentOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
+}
+
+function exists(fs: NodeFs, path: string): boolean {
+  try {
+    fs.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A socket file is stale when connecting to it is refused: its listener is gone. */

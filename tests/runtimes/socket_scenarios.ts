@@ -14,6 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import {
+  Authenticator,
+  curveKeyPair,
   DealerSocket,
   PairSocket,
   PubSocket,
@@ -118,6 +120,37 @@ for (const transport of ["tcp", "ipc", "inproc"]) {
     assert.deepEqual(text(await within(y.receive(), "pong")), ["pong"]);
   });
 }
+
+scenario("CURVE and PLAIN (judged by an Authenticator) secure PUSH/PULL over tcp", async () => {
+  const server = curveKeyPair();
+  const client = curveKeyPair();
+  await using pull = new PullSocket({
+    curveServer: true,
+    curvePublicKey: server.publicKey,
+    curveSecretKey: server.secretKey,
+  });
+  await using push = new PushSocket({
+    curveServerKey: server.publicKey,
+    curvePublicKey: client.publicKey,
+    curveSecretKey: client.secretKey,
+  });
+  await pull.bind("tcp://127.0.0.1:0");
+  push.connect(pull.lastEndpoint!);
+  await push.send(["sealed", big]);
+  const [label, body] = await within(pull.receive(), "CURVE message");
+  assert.deepEqual(text([label]), ["sealed"]);
+  assert.deepEqual(body, big);
+
+  await using auth = new Authenticator();
+  await auth.start();
+  auth.configurePlain({ u: "p" });
+  await using plainPull = new PullSocket({ plainServer: true });
+  await using plainPush = new PushSocket({ plainUsername: "u", plainPassword: "p" });
+  await plainPull.bind("tcp://127.0.0.1:0");
+  plainPush.connect(plainPull.lastEndpoint!);
+  await plainPush.send("plain");
+  assert.deepEqual(text(await within(plainPull.receive(), "PLAIN message")), ["plain"]);
+});
 
 scenario("bind reports the resolved port of tcp://*:0 and reaches it on loopback", async () => {
   await using rep = new RepSocket();

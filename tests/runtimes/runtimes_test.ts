@@ -15,7 +15,12 @@ import assert from "node:assert/strict";
 const root = new URL("../../", import.meta.url);
 const rootPath = decodeURIComponent(root.pathname);
 const tools = `${rootPath}tools/node_modules`;
-const FILES = ["socket_scenarios.ts", "reliability_scenarios.ts", "interop_scenarios.ts"];
+const FILES = [
+  "transport_scenarios.ts",
+  "socket_scenarios.ts",
+  "reliability_scenarios.ts",
+  "interop_scenarios.ts",
+];
 const RUNTIMES = [
   { name: "node", command: "node" },
   { name: "bun", command: `${tools}/.bin/bun` },
@@ -63,7 +68,7 @@ async function runBundle(command: string, bundled: string): Promise<{ code: numb
 }
 
 for (const runtime of RUNTIMES) {
-  Deno.test(`the socket, reliability and interop scenarios pass under ${runtime.name}`, async (t) => {
+  Deno.test(`the transport, socket, reliability and interop scenarios pass under ${runtime.name}`, async (t) => {
     const outdir = await Deno.makeTempDir({ prefix: `monocoque-${runtime.name}-` });
     try {
       for (const file of FILES) {

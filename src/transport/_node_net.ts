@@ -13,6 +13,8 @@
  * @module
  */
 
+import { ZmqError } from "../errors.ts";
+
 /** A listener for an event with at most one argument. */
 type Handler = (value: never) => void;
 
@@ -82,7 +84,11 @@ export function nodeModules(): Promise<NodeModules> {
     ([net, fs]) => ({ net: net as NodeNet, fs: fs as NodeFs }),
     (err) => {
       loaded = undefined;
-      throw err;
+      // A runtime that says it is Node but has no node:net (a worker with a
+      // process polyfill): this transport cannot serve it.
+      throw new ZmqError("EPROTONOSUPPORT", "node:net is not available on this runtime", {
+        cause: err,
+      });
     },
   );
 }

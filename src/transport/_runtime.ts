@@ -6,7 +6,7 @@
  * @module
  */
 
-type Versions = { node?: unknown; bun?: unknown };
+type Versions = { node?: unknown };
 const versions = (globalThis as { process?: { versions?: Versions } }).process?.versions;
 
 /** Deno with its socket API (`Deno.listen`, `Deno.connect`). */
@@ -14,10 +14,8 @@ export const DENO_NET: boolean =
   typeof (globalThis as { Deno?: { listen?: unknown } }).Deno?.listen === "function";
 
 /**
- * Node (or Bun, which runs `node:net` too) and not Deno: Deno also has a
- * `process` global, but its own socket API is the faster one there.
+ * Node, or Bun (which runs `node:net` too; Bun's own `Bun.listen` and
+ * `Bun.connect` are not used), and not Deno: Deno also has a `process`
+ * global, but its own socket API is the one to use there.
  */
 export const NODE_NET: boolean = !DENO_NET && typeof versions?.node === "string";
-
-/** Bun (also {@linkcode NODE_NET}): its own `Bun.listen`/`Bun.connect` exist but are not used. */
-export const BUN: boolean = typeof versions?.bun === "string";

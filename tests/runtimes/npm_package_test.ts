@@ -66,10 +66,8 @@ Deno.test("the npm package installs into a Node project and runs REQ/REP over tc
   const scratch = await Deno.makeTempDir({ prefix: "monocoque-npm-" });
   try {
     const dist = `${scratch}/dist`;
-    await exec("deno", ["run", "-A", `${root}tools/build_npm.ts`, "--out", dist], root).catch(
-      // `deno` may not be on PATH (npx -y deno): run this Deno instead.
-      () => exec(Deno.execPath(), ["run", "-A", `${root}tools/build_npm.ts`, "--out", dist], root),
-    );
+    // This Deno, which need not be on PATH (npx -y deno).
+    await exec(Deno.execPath(), ["run", "-A", `${root}tools/build_npm.ts`, "--out", dist], root);
     const packed = (await exec("npm", ["pack", "--silent", dist], scratch)).trim().split("\n").at(
       -1,
     )!;

@@ -20,7 +20,7 @@ import { RpcError, STATUS_CODES, type StatusCode } from "./status.ts";
 
 /** Options of {@linkcode RpcServer}. */
 export interface RpcServerOptions {
-  /** Calls one peer may have in flight; more are answered `RESOURCE_EXHAUSTED`. Default 128. */
+  /** Calls one peer may have in flight; more are answered `RESOURCE_EXHAUSTED`. Default 100, as gRPC's. */
   maxConcurrentCallsPerPeer?: number;
   /** Calls in flight over all peers; more are answered `RESOURCE_EXHAUSTED`. Default 10000. */
   maxConcurrentCalls?: number;
@@ -30,7 +30,7 @@ export interface RpcServerOptions {
    * `RESOURCE_EXHAUSTED` instead. Default 4 MiB, as gRPC's.
    */
   maxMessageSize?: number;
-  /** Most stream items a client may have granted and not yet received, per call. Default 64. */
+  /** Most stream items a client may have granted and not yet received, per call. Default 32. */
   maxStreamWindow?: number;
   /** How long a stream may wait for credit before it is ended `CANCELLED`; default 60000 ms. */
   streamStallTimeout?: number;
@@ -126,10 +126,10 @@ export class RpcServer implements AsyncDisposable {
    * @param options Limits and socket options.
    */
   constructor(options: RpcServerOptions = {}) {
-    this.#perPeer = positive(options.maxConcurrentCallsPerPeer ?? 128, "maxConcurrentCallsPerPeer");
+    this.#perPeer = positive(options.maxConcurrentCallsPerPeer ?? 100, "maxConcurrentCallsPerPeer");
     this.#total = positive(options.maxConcurrentCalls ?? 10_000, "maxConcurrentCalls");
     this.#maxSize = positive(options.maxMessageSize ?? 4 * 1024 * 1024, "maxMessageSize");
-    this.#window = positive(options.maxStreamWindow ?? 64, "maxStreamWindow");
+    this.#window = positive(options.maxStreamWindow ?? 32, "maxStreamWindow");
     this.#stall = positive(options.streamStallTimeout ?? 60_000, "streamStallTimeout");
     // Room for every call of a peer to have its whole window queued, so an
     // honest client is never dropped by the ROUTER's full-pipe rule.

@@ -67,6 +67,7 @@ interface Call {
 }
 
 interface PeerCalls {
+  key: string;
   count: number;
 }
 
@@ -232,9 +233,11 @@ export class RpcServer implements AsyncDisposable {
       this.#events.emit({ type: "malformed", peer, reason: parsed });
       return;
     }
-    const key = latin1(peer) + "\0" + latin1(parsed.id);
+    const peerKey = latin1(peer);
+    // Routing ids are at most 255 bytes: the length prefix keeps peer and call id apart.
+    const key = String.fromCharCode(peer.length) + peerKey + latin1(parsed.id);
     if (parsed.kind === "call") {
-      this.#start(key, peer, delimited, parsed);
+      this.#start(key, peerKey, peer, delimited, parsed);
       return;
     }
     const call = this.#calls.get(key);
@@ -249,6 +252,7 @@ export class RpcServer implements AsyncDisposable {
 
   #start(
     key: string,
+    peerKey: string,
     peer: Uint8Array,
     delimited: boolean,
     parsed: Extract<Incoming, { kind: "call" }>,
@@ -265,7 +269,7 @@ export class RpcServer implements AsyncDisposable {
     const name = latin1(parsed.method);
     const entry = this.#methods.get(name);
     if (entry === undefined) return reply("UNIMPLEMENTED", `Unknown method ${name}`);
-    let counts = this.#peers.get(key.slice(0, key.indexOf("\0")));
+    let counts = this.#peers.get(peerKey);
     if (this.#inFlight >= this.#total || (counts?.count ?? 0) >= this.#perPeer) {
       this.#events.emit({ type: "exhausted", peer, method: name });
       return reply("RESOURCE_EXHAUSTED", "Too many calls in flight");
@@ -288,8 +292,8 @@ export class RpcServer implements AsyncDisposable {
       timer: undefined,
     };
     if (counts === undefined) {
-      counts = { count: 0 };
-      this.#peers.set(key.slice(0, key.indexOf("\0")), counts);
+      counts = { key: peerKey, count: 0 };
+      this.#peers.set(peerKey, counts);
     }
     counts.count++;
     this.#inFlight++;
@@ -413,7 +417,7 @@ export class RpcServer implements AsyncDisposable {
     call.ended = true;
     this.#calls.delete(call.key);
     this.#inFlight--;
-    if (--counts.count === 0) this.#peers.delete(call.key.slice(0, call.key.indexOf("\0")));
+    if (--counts.count === 0) this.#peers.delete(counts.key);
   }
 
   #send(delimited: boolean, peer: Uint8Array, frames: Uint8Array[]): Promise<void> {

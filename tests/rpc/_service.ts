@@ -18,7 +18,8 @@ import {
   serverStream,
   unary,
 } from "../../rpc/mod.ts";
-import { endpoint, type TransportName } from "../socket/_helpers.ts";
+import assert from "node:assert/strict";
+import { endpoint, type TransportName, WAIT, withTimeout } from "../socket/_helpers.ts";
 
 /** A settable promise. */
 export function deferred<T = void>(): {
@@ -123,4 +124,16 @@ export async function pair(
       await server.close();
     },
   };
+}
+
+/** Awaits `promise` (bounded) and asserts it rejects with an RpcError of `code`. */
+export async function rejectsWith(promise: Promise<unknown>, code: string): Promise<RpcError> {
+  try {
+    await withTimeout(promise, WAIT, `call failing with ${code}`);
+  } catch (error) {
+    assert.ok(error instanceof RpcError, `expected RpcError, got ${error}`);
+    assert.equal(error.code, code, error.message);
+    return error;
+  }
+  assert.fail(`expected ${code}, the call succeeded`);
 }

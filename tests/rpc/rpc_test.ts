@@ -9,18 +9,7 @@
 import assert from "node:assert/strict";
 import { RpcError } from "../../rpc/mod.ts";
 import { TRANSPORTS, WAIT, withTimeout } from "../socket/_helpers.ts";
-import { pair, Test } from "./_service.ts";
-
-async function rejectsWith(promise: Promise<unknown>, code: string): Promise<RpcError> {
-  try {
-    await withTimeout(promise, WAIT, `call failing with ${code}`);
-  } catch (error) {
-    assert.ok(error instanceof RpcError, `expected RpcError, got ${error}`);
-    assert.equal(error.code, code, error.message);
-    return error;
-  }
-  assert.fail(`expected ${code}, the call succeeded`);
-}
+import { pair, rejectsWith, Test } from "./_service.ts";
 
 for (const transport of TRANSPORTS) {
   Deno.test(`RPC over ${transport}: a unary call returns its typed response`, async () => {

@@ -263,7 +263,7 @@ async function throughput(
 }
 
 interface Row {
-  kind: Kind;
+  kind: string;
   p50_16: number;
   p99_16: number;
   p50_4k: number;
@@ -299,18 +299,57 @@ async function measure(kind: Kind, quick: boolean): Promise<Row> {
   }
 }
 
+/**
+ * grpc-js under Node, as Node users run it: installed on first use under
+ * bench/build/grpc (git-ignored), measured by bench/_rpc_grpc_node.mjs.
+ */
+async function measureGrpcNode(quick: boolean): Promise<Row> {
+  const dir = new URL("./build/grpc/", import.meta.url).pathname;
+  try {
+    await Deno.stat(dir + "node_modules/@grpc/grpc-js/package.json");
+  } catch {
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(dir + "package.json", '{ "private": true }\n');
+    const install = await new Deno.Command("npm", {
+      args: ["install", "--no-audit", "--no-fund", "--silent", "@grpc/grpc-js@1.14.7"],
+      cwd: dir,
+      stdout: "null",
+      stderr: "inherit",
+    }).output();
+    if (!install.success) throw new Error("npm install @grpc/grpc-js@1.14.7 failed");
+  }
+  const script = new URL("./_rpc_grpc_node.mjs", import.meta.url).pathname;
+  const run = await new Deno.Command("node", {
+    args: [script, dir, ...(quick ? ["--quick"] : [])],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!run.success) throw new Error("the Node grpc-js run failed");
+  return { kind: "grpc-js (Node)", ...JSON.parse(new TextDecoder().decode(run.stdout)) };
+}
+
 const fmt = (v: number, digits = 0) =>
   v.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function main(): Promise<void> {
   const quick = Deno.args.includes("--quick");
   const kinds: Kind[] = ["monocoque", "monocoque-msgpack", "raw", "grpc"];
+  const label: Record<string, string> = {
+    "monocoque": "Monocoque RPC (raw bytes)",
+    "monocoque-msgpack": "Monocoque RPC (MessagePack)",
+    "raw": "DEALER/ROUTER round trip, no RPC",
+    "grpc": "grpc-js (Deno)",
+  };
   const rows: Row[] = [];
-  for (const kind of kinds) {
+  const runs: [string, () => Promise<Row>][] = [
+    ...kinds.map((kind): [string, () => Promise<Row>] => [kind, () => measure(kind, quick)]),
+    ["grpc-js (Node)", () => measureGrpcNode(quick)],
+  ];
+  for (const [name, run] of runs) {
     try {
-      rows.push(await measure(kind, quick));
+      rows.push(await run());
     } catch (error) {
-      console.log(`${kind}: did not run (${error instanceof Error ? error.message : error})`);
+      console.log(`${name}: did not run (${error instanceof Error ? error.message : error})`);
     }
   }
   console.log(
@@ -322,16 +361,18 @@ async function main(): Promise<void> {
   console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const r of rows) {
     console.log(
-      `| ${r.kind} | ${fmt(r.p50_16)} | ${fmt(r.p99_16)} | ${fmt(r.p50_4k)} | ${fmt(r.p99_4k)} | ${
-        fmt(r.rps16)
-      } | ${fmt(r.rps100)} | ${fmt(r.cpu100, 1)} |`,
+      `| ${label[r.kind] ?? r.kind} | ${fmt(r.p50_16)} | ${fmt(r.p99_16)} | ${fmt(r.p50_4k)} | ${
+        fmt(r.p99_4k)
+      } | ${fmt(r.rps16)} | ${fmt(r.rps100)} | ${fmt(r.cpu100, 1)} |`,
     );
   }
   const ours = rows.find((r) => r.kind === "monocoque");
-  const grpcRow = rows.find((r) => r.kind === "grpc");
-  if (ours && grpcRow) {
+  for (const grpcRow of rows.filter((r) => r.kind.startsWith("grpc"))) {
+    if (ours === undefined) break;
     console.log(
-      `\nMonocoque RPC vs grpc-js: p50 16 B ${fmt(ours.p50_16 / grpcRow.p50_16, 2)}×, ` +
+      `\nMonocoque RPC vs ${label[grpcRow.kind] ?? grpcRow.kind}: p50 16 B ${
+        fmt(ours.p50_16 / grpcRow.p50_16, 2)
+      }×, ` +
         `p50 4 KiB ${fmt(ours.p50_4k / grpcRow.p50_4k, 2)}×, ` +
         `calls/s at 100 ${fmt(ours.rps100 / grpcRow.rps100, 2)}×, ` +
         `CPU per call ${fmt(ours.cpu100 / grpcRow.cpu100, 2)}×`,

@@ -41,7 +41,7 @@ export class EventFeed<T> {
   subscribe(signal?: AbortSignal): AsyncIterableIterator<T> {
     const reader: Reader<T> = { buffer: [], wake: undefined };
     const readers = this.#readers;
-    const feed = this;
+    const closed = () => this.#closed;
     const onAbort = () => reader.wake?.();
     if (!this.#closed && !signal?.aborted) {
       readers.add(reader);
@@ -56,7 +56,7 @@ export class EventFeed<T> {
       async next(): Promise<IteratorResult<T>> {
         while (true) {
           if (reader.buffer.length > 0) return { done: false, value: reader.buffer.shift()! };
-          if (feed.#closed || signal?.aborted || !readers.has(reader)) return finish();
+          if (closed() || signal?.aborted || !readers.has(reader)) return finish();
           await new Promise<void>((resolve) => reader.wake = resolve);
           reader.wake = undefined;
         }

@@ -294,22 +294,24 @@ export class RpcClient implements AsyncDisposable {
     }
     const half = Math.max(1, this.#window >> 1);
     let consumed = 0;
-    const client = this;
+    const send = (frames: Uint8Array[]) => this.#send(frames);
+    const cancel = () => this.#cancel(id);
+    const fail = (error: RpcError) => this.#fail(id, call, error);
     return {
       async next(): Promise<IteratorResult<unknown>> {
         while (true) {
           const bytes = call.items.shift();
           if (bytes !== undefined) {
             if (!call.finished && ++consumed >= half) {
-              client.#send([KIND_CREDIT, decimal(id), decimal(consumed)]);
+              send([KIND_CREDIT, decimal(id), decimal(consumed)]);
               consumed = 0;
             }
             try {
               return { done: false, value: method.response.decode(bytes) };
             } catch (cause) {
-              client.#cancel(id);
+              cancel();
               const error = new RpcError("INTERNAL", "Response does not decode", { cause });
-              client.#fail(id, call, error);
+              fail(error);
               call.items.length = 0;
               call.error = undefined;
               throw error;
@@ -327,8 +329,8 @@ export class RpcClient implements AsyncDisposable {
       },
       return(): Promise<IteratorResult<unknown>> {
         if (!call.finished) {
-          client.#cancel(id);
-          client.#fail(id, call, new RpcError("CANCELLED", "Call cancelled"));
+          cancel();
+          fail(new RpcError("CANCELLED", "Call cancelled"));
         }
         call.items.length = 0;
         call.error = undefined;

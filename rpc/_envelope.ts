@@ -73,10 +73,14 @@ const SMALL: Uint8Array<ArrayBuffer>[] = Array.from(
 /** Writes a non-negative integer as an ASCII decimal frame. */
 export function decimal(n: number): Uint8Array<ArrayBuffer> {
   if (n < 100) return SMALL[n];
-  let digits = 0;
-  for (let v = n; v > 0; v = Math.floor(v / 10)) digits++;
+  let digits = 3;
+  for (let limit = 1000; n >= limit && digits < 16; limit *= 10) digits++;
   const out = new Uint8Array(digits);
-  for (let i = digits - 1, v = n; i >= 0; i--, v = Math.floor(v / 10)) out[i] = 48 + (v % 10);
+  for (let i = digits - 1; i >= 0; i--) {
+    const q = Math.floor(n / 10);
+    out[i] = 48 + n - q * 10;
+    n = q;
+  }
   return out;
 }
 

@@ -54,21 +54,64 @@ interface Entry {
   handler: (request: any, context: CallContext) => any;
 }
 
-interface Call {
-  key: string;
-  peer: Uint8Array;
-  id: Uint8Array;
-  delimited: boolean;
-  controller: AbortController;
+/**
+ * One call in flight, and the context its handler sees. The AbortController
+ * is made only when the handler asks for `signal`: most handlers never do,
+ * and creating one per call was a tenth of a unary call's server time.
+ */
+class Call implements CallContext {
+  readonly key: string;
+  readonly peer: Uint8Array;
+  readonly id: Uint8Array;
+  readonly delimited: boolean;
+  readonly method: string;
+  readonly deadline: number | undefined;
+  readonly peerCalls: PeerCalls;
   credit: number;
-  ended: boolean;
-  wake: (() => void) | undefined;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  ended = false;
+  wake: (() => void) | undefined = undefined;
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #controller: AbortController | undefined;
+  #reason: RpcError | undefined;
+
+  constructor(
+    key: string,
+    peer: Uint8Array,
+    id: Uint8Array,
+    delimited: boolean,
+    method: string,
+    deadline: number | undefined,
+    peerCalls: PeerCalls,
+    credit: number,
+  ) {
+    this.key = key;
+    this.peer = peer;
+    this.id = id;
+    this.delimited = delimited;
+    this.method = method;
+    this.deadline = deadline;
+    this.peerCalls = peerCalls;
+    this.credit = credit;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#reason !== undefined) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: RpcError): void {
+    this.#reason ??= reason;
+    this.#controller?.abort(reason);
+  }
 }
 
+/** One peer's calls in flight, by call id (latin-1); dropped when empty. */
 interface PeerCalls {
   key: string;
-  count: number;
+  calls: Map<string, Call>;
 }
 
 function latin1(bytes: Uint8Array): string {
@@ -109,8 +152,13 @@ const encoder = new TextEncoder();
 export class RpcServer implements AsyncDisposable {
   readonly #router: RouterSocket;
   readonly #methods = new Map<string, Entry>();
-  readonly #calls = new Map<string, Call>();
   readonly #peers = new Map<string, PeerCalls>();
+  // One-entry caches: a connection's messages come in runs, and a server has
+  // few methods; these save building and hashing a string per message.
+  #lastPeer: Uint8Array | undefined;
+  #lastPeerCalls: PeerCalls | undefined;
+  #lastMethod: Uint8Array = EMPTY;
+  #lastEntry: Entry | undefined;
   readonly #events = new EventFeed<RpcServerEvent>(256);
   readonly #perPeer: number;
   readonly #total: number;
@@ -203,7 +251,9 @@ export class RpcServer implements AsyncDisposable {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      for (const call of this.#calls.values()) this.#end(call, undefined, "UNAVAILABLE");
+      for (const peer of [...this.#peers.values()]) {
+        for (const call of [...peer.calls.values()]) this.#end(call, undefined, "UNAVAILABLE");
+      }
       await this.#router.close();
       await this.#loop;
       this.#events.close();
@@ -233,14 +283,12 @@ export class RpcServer implements AsyncDisposable {
       this.#events.emit({ type: "malformed", peer, reason: parsed });
       return;
     }
-    const peerKey = latin1(peer);
-    // Routing ids are at most 255 bytes: the length prefix keeps peer and call id apart.
-    const key = String.fromCharCode(peer.length) + peerKey + latin1(parsed.id);
+    const peerCalls = this.#peerCalls(peer);
     if (parsed.kind === "call") {
-      this.#start(key, peerKey, peer, delimited, parsed);
+      this.#start(peerCalls, peer, delimited, parsed);
       return;
     }
-    const call = this.#calls.get(key);
+    const call = peerCalls?.calls.get(latin1(parsed.id));
     if (call === undefined) return; // finished meanwhile: nothing to do
     if (parsed.kind === "cancel") {
       this.#end(call, undefined, "CANCELLED");
@@ -250,72 +298,98 @@ export class RpcServer implements AsyncDisposable {
     }
   }
 
+  #peerCalls(peer: Uint8Array): PeerCalls | undefined {
+    if (peer === this.#lastPeer) return this.#lastPeerCalls;
+    const found = this.#peers.get(latin1(peer));
+    if (found !== undefined) {
+      this.#lastPeer = peer;
+      this.#lastPeerCalls = found;
+    }
+    return found;
+  }
+
+  #entry(method: Uint8Array): Entry | undefined {
+    if (sameBytes(method, this.#lastMethod)) return this.#lastEntry;
+    const entry = this.#methods.get(latin1(method));
+    if (entry !== undefined) {
+      this.#lastMethod = method.slice();
+      this.#lastEntry = entry;
+    }
+    return entry;
+  }
+
   #start(
-    key: string,
-    peerKey: string,
+    peerCalls: PeerCalls | undefined,
     peer: Uint8Array,
     delimited: boolean,
     parsed: Extract<Incoming, { kind: "call" }>,
   ): void {
-    if (this.#calls.has(key)) {
+    const key = latin1(parsed.id);
+    if (peerCalls?.calls.has(key)) {
       this.#events.emit({ type: "malformed", peer, reason: "call id in use" });
       return;
     }
     // An own copy: the frame is a view of a read chunk the call would pin.
     const id = parsed.id.slice();
-    const reply = (status: StatusCode, text: string): void => {
-      this.#send(delimited, peer, [KIND_END, id, decimal(STATUS_CODES[status]), utf8(text), EMPTY]);
-    };
-    const name = latin1(parsed.method);
-    const entry = this.#methods.get(name);
-    if (entry === undefined) return reply("UNIMPLEMENTED", `Unknown method ${name}`);
-    let counts = this.#peers.get(peerKey);
-    if (this.#inFlight >= this.#total || (counts?.count ?? 0) >= this.#perPeer) {
-      this.#events.emit({ type: "exhausted", peer, method: name });
-      return reply("RESOURCE_EXHAUSTED", "Too many calls in flight");
+    const entry = this.#entry(parsed.method);
+    if (entry === undefined) {
+      const name = latin1(parsed.method);
+      return this.#refuse(delimited, peer, id, "UNIMPLEMENTED", `Unknown method ${name}`);
+    }
+    if (this.#inFlight >= this.#total || (peerCalls?.calls.size ?? 0) >= this.#perPeer) {
+      this.#events.emit({ type: "exhausted", peer, method: entry.name });
+      return this.#refuse(delimited, peer, id, "RESOURCE_EXHAUSTED", "Too many calls in flight");
     }
     let request: unknown;
     try {
       request = entry.method.request.decode(parsed.payload);
     } catch {
-      return reply("INVALID_ARGUMENT", "Request does not decode");
+      return this.#refuse(delimited, peer, id, "INVALID_ARGUMENT", "Request does not decode");
     }
-    const call: Call = {
+    if (peerCalls === undefined) {
+      peerCalls = { key: latin1(peer), calls: new Map() };
+      this.#peers.set(peerCalls.key, peerCalls);
+      this.#lastPeer = peer;
+      this.#lastPeerCalls = peerCalls;
+    }
+    const call = new Call(
       key,
       peer,
       id,
       delimited,
-      controller: new AbortController(),
-      credit: Math.min(this.#window, parsed.credit < 0 ? 16 : parsed.credit),
-      ended: false,
-      wake: undefined,
-      timer: undefined,
-    };
-    if (counts === undefined) {
-      counts = { key: peerKey, count: 0 };
-      this.#peers.set(peerKey, counts);
-    }
-    counts.count++;
+      entry.name,
+      parsed.timeout < 0 ? undefined : Date.now() + parsed.timeout,
+      peerCalls,
+      Math.min(this.#window, parsed.credit < 0 ? 16 : parsed.credit),
+    );
     this.#inFlight++;
-    this.#calls.set(key, call);
-    const deadline = parsed.timeout < 0 ? undefined : Date.now() + parsed.timeout;
+    peerCalls.calls.set(key, call);
     if (parsed.timeout >= 0) {
       call.timer = setTimeout(
         () => this.#end(call, undefined, "DEADLINE_EXCEEDED"),
         parsed.timeout,
       );
     }
-    const context: CallContext = { signal: call.controller.signal, method: name, peer, deadline };
-    const run = entry.method.kind === "unary"
-      ? this.#unary(call, entry, request, context)
-      : this.#stream(call, entry, request, context);
-    // Both runners catch everything; this is the last line of defence.
-    run.catch(() => {}).finally(() => this.#release(call, counts!));
+    if (entry.method.kind === "unary") this.#unary(call, entry, request);
+    else this.#stream(call, entry, request);
   }
 
-  async #unary(call: Call, entry: Entry, request: unknown, context: CallContext): Promise<void> {
+  #refuse(
+    delimited: boolean,
+    peer: Uint8Array,
+    id: Uint8Array,
+    status: StatusCode,
+    text: string,
+  ): void {
+    this.#sendEnd(delimited, peer, id, status, text, EMPTY);
+  }
+
+  // Both runners catch everything and release the call's slot when the
+  // handler settles, never before.
+  async #unary(call: Call, entry: Entry, request: unknown): Promise<void> {
     try {
-      const response = await entry.handler(request, context);
+      let response = entry.handler(request, call);
+      if (response instanceof Promise) response = await response;
       if (call.ended) return;
       const bytes = entry.method.response.encode(response);
       if (bytes.length > this.#maxSize) {
@@ -325,13 +399,15 @@ export class RpcServer implements AsyncDisposable {
       }
     } catch (error) {
       this.#fail(call, entry, error);
+    } finally {
+      this.#release(call);
     }
   }
 
-  async #stream(call: Call, entry: Entry, request: unknown, context: CallContext): Promise<void> {
+  async #stream(call: Call, entry: Entry, request: unknown): Promise<void> {
     let iterator: AsyncIterator<unknown> | Iterator<unknown> | undefined;
     try {
-      const items = entry.handler(request, context) as AsyncIterable<unknown> | Iterable<unknown>;
+      const items = entry.handler(request, call) as AsyncIterable<unknown> | Iterable<unknown>;
       iterator = Symbol.asyncIterator in items
         ? items[Symbol.asyncIterator]()
         : (items as Iterable<unknown>)[Symbol.iterator]();
@@ -353,7 +429,10 @@ export class RpcServer implements AsyncDisposable {
         }
         call.credit--;
         // Awaited: the socket's own congestion gate paces a fast generator.
-        await this.#send(call.delimited, call.peer, [KIND_DATA, call.id, bytes]);
+        const frames = call.delimited
+          ? [call.peer, EMPTY, KIND_DATA, call.id, bytes]
+          : [call.peer, KIND_DATA, call.id, bytes];
+        await this.#router.send(frames).catch(ignore);
       }
     } catch (error) {
       this.#fail(call, entry, error);
@@ -363,6 +442,7 @@ export class RpcServer implements AsyncDisposable {
       } catch {
         // The generator's own cleanup failed: the call is over either way.
       }
+      this.#release(call);
     }
   }
 
@@ -400,31 +480,48 @@ export class RpcServer implements AsyncDisposable {
     clearTimeout(call.timer);
     if (status !== "CANCELLED" || text !== "") {
       const message = text === "" && status !== "OK" ? defaultText(status) : text;
-      this.#send(call.delimited, call.peer, [
-        KIND_END,
-        call.id,
-        decimal(STATUS_CODES[status]),
-        utf8(message),
-        payload ?? EMPTY,
-      ]);
+      this.#sendEnd(call.delimited, call.peer, call.id, status, message, payload ?? EMPTY);
     }
-    if (status !== "OK") call.controller.abort(new RpcError(status, defaultText(status)));
+    if (status !== "OK") call.abort(new RpcError(status, defaultText(status)));
     call.wake?.();
   }
 
-  #release(call: Call, counts: PeerCalls): void {
+  #release(call: Call): void {
+    const peerCalls = call.peerCalls;
     clearTimeout(call.timer);
     call.ended = true;
-    this.#calls.delete(call.key);
+    peerCalls.calls.delete(call.key);
     this.#inFlight--;
-    if (--counts.count === 0) this.#peers.delete(counts.key);
+    if (peerCalls.calls.size === 0) {
+      this.#peers.delete(peerCalls.key);
+      if (this.#lastPeerCalls === peerCalls) this.#lastPeer = this.#lastPeerCalls = undefined;
+    }
   }
 
-  #send(delimited: boolean, peer: Uint8Array, frames: Uint8Array[]): Promise<void> {
-    const message = delimited ? [peer, EMPTY, ...frames] : [peer, ...frames];
-    // Unroutable (the peer left) or closed: the reply has nowhere to go.
-    return this.#router.send(message).catch(() => {});
+  #sendEnd(
+    delimited: boolean,
+    peer: Uint8Array,
+    id: Uint8Array,
+    status: StatusCode,
+    text: string,
+    payload: Uint8Array,
+  ): void {
+    const code = decimal(STATUS_CODES[status]);
+    const message = utf8(text);
+    const frames = delimited
+      ? [peer, EMPTY, KIND_END, id, code, message, payload]
+      : [peer, KIND_END, id, code, message, payload];
+    this.#router.send(frames).catch(ignore);
   }
+}
+
+// Unroutable (the peer left) or closed: a reply has nowhere to go.
+function ignore(): void {}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function utf8(text: string): Uint8Array {

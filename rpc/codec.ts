@@ -2,7 +2,7 @@
  * The codec seam of the RPC layer: a {@linkcode Codec} turns one request or
  * response value into the payload frame and back. {@linkcode msgpackCodec} is
  * the default (MessagePack through `npm:@msgpack/msgpack`, measured faster
- * than FlatBuffers for whole-value decoding here: see bench/README.md), with
+ * than FlatBuffers for whole-value encoding and decoding here: `deno task bench:rpc`), with
  * an optional guard that checks the decoded value against its schema;
  * {@linkcode rawCodec} passes bytes through, for peers that bring their own
  * encoding. A FlatBuffers codec is a {@linkcode Codec} too (bench/_rpc_codecs.ts

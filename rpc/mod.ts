@@ -47,3 +47,12 @@ export {
 } from "./service.ts";
 export { RpcServer, type RpcServerEvent, type RpcServerOptions } from "./server.ts";
 export { RpcClient, type RpcClientOptions } from "./client.ts";
+// The socket options the server and client pass through, and the types they mention.
+export type {
+  Connection,
+  Endpoint,
+  Listener,
+  SocketOptions,
+  Transport,
+  TransportConnectOptions,
+} from "../mod.ts";

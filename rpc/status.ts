@@ -64,6 +64,8 @@ export class RpcError extends Error {
   readonly code: StatusCode;
 
   /**
+   * Creates an error with a status code.
+   *
    * @param code The status code name.
    * @param message What went wrong, in sentence case; sent to the caller.
    * @param options The cause, if any (not sent).

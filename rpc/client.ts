@@ -217,7 +217,8 @@ export class RpcClient implements AsyncDisposable {
       this.#cancel(id);
       onError(new RpcError("CANCELLED", "Call cancelled", { cause: signal?.reason }));
     };
-    if (timeout !== undefined) {
+    // Longer than a timer can count (about 24.8 days) is as good as none here.
+    if (timeout !== undefined && timeout <= 0x7fff_ffff) {
       timer = setTimeout(() => {
         this.#cancel(id);
         onError(new RpcError("DEADLINE_EXCEEDED", "Deadline exceeded"));

@@ -364,7 +364,8 @@ export class RpcServer implements AsyncDisposable {
     );
     this.#inFlight++;
     peerCalls.calls.set(key, call);
-    if (parsed.timeout >= 0) {
+    // Longer than a timer can count (about 24.8 days) is as good as none.
+    if (parsed.timeout >= 0 && parsed.timeout <= MAX_TIMER) {
       call.timer = setTimeout(
         () => this.#end(call, undefined, "DEADLINE_EXCEEDED"),
         parsed.timeout,
@@ -389,7 +390,7 @@ export class RpcServer implements AsyncDisposable {
   async #unary(call: Call, entry: Entry, request: unknown): Promise<void> {
     try {
       let response = entry.handler(request, call);
-      if (response instanceof Promise) response = await response;
+      if (typeof response?.then === "function") response = await response;
       if (call.ended) return;
       const bytes = entry.method.response.encode(response);
       if (bytes.length > this.#maxSize) {
@@ -514,6 +515,9 @@ export class RpcServer implements AsyncDisposable {
     this.#router.send(frames).catch(ignore);
   }
 }
+
+/** The longest delay setTimeout takes; longer ones fire at once. */
+const MAX_TIMER = 0x7fff_ffff;
 
 // Unroutable (the peer left) or closed: a reply has nowhere to go.
 function ignore(): void {}

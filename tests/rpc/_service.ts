@@ -43,6 +43,8 @@ export const Test = defineService("test", {
   }),
   /** Replies after `ms`, or rejects with the signal's reason when it aborts. */
   sleep: unary<number, string>(),
+  /** Replies after `ms` whatever its signal says. */
+  stubborn: unary<number, string>(),
   fail: unary<string, string>(),
   crash: unary<string, string>(),
   count: serverStream<{ to: number; size?: number }, { n: number; pad?: Uint8Array }>(),
@@ -80,6 +82,7 @@ export function serveTest(server: RpcServer): Observed {
           reject(signal.reason);
         }, { once: true });
       }),
+    stubborn: (ms) => new Promise((resolve) => setTimeout(() => resolve("finally"), ms)),
     fail: (s) => {
       throw new RpcError("NOT_FOUND", `No ${s}`);
     },

@@ -9,6 +9,7 @@
  */
 
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { DealerSocket, type Message } from "../../mod.ts";
 import { RpcClient, type RpcServerEvent } from "../../rpc/mod.ts";
 import { liveMemory } from "../_util/memory.ts";
@@ -52,6 +53,10 @@ Deno.test("RPC server drops malformed envelopes with an event and keeps serving 
   // Cancels and credits for calls that do not exist are ignored, not errors.
   await raw.send(["cancel", "99"]);
   await raw.send(["credit", "99", "5"]);
+  // A deadline longer than a timer can count is no deadline, not an immediate one.
+  const far = Test.methods.sleep.request.encode(20);
+  await raw.send(["call", "9", "test/sleep", "999999999999999", "", far]);
+  assert.deepEqual(text(await withTimeout(raw.receive(), WAIT)).slice(0, 3), ["end", "9", "0"]);
   // The same peer's valid call is still answered.
   const payload = Test.methods.echo.request.encode("still here");
   await raw.send(["call", "1", "test/echo", "", "", payload]);
@@ -83,6 +88,58 @@ Deno.test("RPC server answers RESOURCE_EXHAUSTED beyond the per-peer call limit,
   controller.abort();
   await Promise.allSettled(held);
   await events.return!();
+});
+
+Deno.test("RPC server: a cancelled call holds its slot until its handler settles", async () => {
+  await using p = await pair("tcp", { server: { maxConcurrentCallsPerPeer: 2 } });
+  const test = p.client.stub(Test);
+  // Call and cancel at once, twice: the handlers ignore their signals and keep running.
+  for (let i = 0; i < 2; i++) {
+    const controller = new AbortController();
+    const call = test.stubborn(300, { signal: controller.signal });
+    controller.abort();
+    await rejectsWith(call, "CANCELLED");
+  }
+  // Cancelling did not let the peer start more handlers than its limit.
+  await rejectsWith(test.stubborn(0), "RESOURCE_EXHAUSTED");
+  // Once they settle, the slots are free again.
+  await withTimeout(
+    (async () => {
+      while (p.server.callsInFlight > 0) await new Promise((r) => setTimeout(r, 20));
+    })(),
+    WAIT,
+    "stubborn handlers settling",
+  );
+  assert.equal(await withTimeout(test.stubborn(0), WAIT), "finally");
+});
+
+Deno.test("RPC server survives random frames and keeps serving", async () => {
+  await using p = await pair("tcp");
+  await using raw = new DealerSocket({ linger: 0 });
+  raw.connect(p.server.lastEndpoint!);
+  const kinds = ["call", "cancel", "credit", "data", "end", ""].map((k) => te.encode(k));
+  const frame = fc.oneof(
+    fc.constantFrom(...kinds, te.encode("test/echo"), te.encode("1"), te.encode("16")),
+    fc.uint8Array({ maxLength: 64 }),
+  );
+  const messages = fc.sample(fc.array(frame, { minLength: 1, maxLength: 8 }), 500);
+  for (const frames of messages) await raw.send(frames);
+  // Random calls may have been answered: read until our own call's answer.
+  const payload = Test.methods.echo.request.encode("alive");
+  await raw.send(["call", "the-last-one", "test/echo", "", "", payload]);
+  await withTimeout(
+    (async () => {
+      while (true) {
+        const reply = await raw.receive();
+        if (td.decode(reply[1]) === "the-last-one") {
+          assert.equal(Test.methods.echo.response.decode(reply[4]), "alive");
+          return;
+        }
+      }
+    })(),
+    WAIT,
+    "the last call's answer",
+  );
 });
 
 Deno.test("RPC server disconnects a peer whose message exceeds maxMessageSize", async () => {
@@ -138,7 +195,7 @@ Deno.test("RPC server: a client granting credit it never reads is bounded by the
   const before = liveMemory();
   await raw.send(["call", "1", "test/forever", "", "8", Test.methods.forever.request.encode(item)]);
   // Credit it will never use: the server believes it, the ROUTER's pipe does not grow past hwm.
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 800; i++) {
     await raw.send(["credit", "1", "8"]);
     if (i % 10 === 0) await new Promise((r) => setTimeout(r, 5));
   }

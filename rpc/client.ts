@@ -53,6 +53,7 @@ interface StreamCall {
 }
 
 const decoder = new TextDecoder();
+const noop = (): void => {};
 const encoder = new TextEncoder();
 
 /**
@@ -202,33 +203,36 @@ export class RpcClient implements AsyncDisposable {
     return this.close();
   }
 
+  /** Sends a call; returns what undoes its deadline timer and abort listener. */
   #begin(
     id: number,
+    call: UnaryCall | StreamCall,
     wire: Uint8Array,
     payload: Uint8Array,
     credit: Uint8Array,
     options: CallOptions | undefined,
-    onError: (error: RpcError) => void,
   ): () => void {
     const timeout = options?.timeout ?? this.#timeout;
     const signal = options?.signal;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const onAbort = () => {
-      this.#cancel(id);
-      onError(new RpcError("CANCELLED", "Call cancelled", { cause: signal?.reason }));
-    };
-    // Longer than a timer can count (about 24.8 days) is as good as none here.
-    if (timeout !== undefined && timeout <= 0x7fff_ffff) {
-      timer = setTimeout(() => {
-        this.#cancel(id);
-        onError(new RpcError("DEADLINE_EXCEEDED", "Deadline exceeded"));
-      }, timeout);
-    }
-    signal?.addEventListener("abort", onAbort, { once: true });
     const timeoutFrame = timeout === undefined ? EMPTY : decimal(Math.ceil(timeout));
     this.#dealer.send([KIND_CALL, decimal(id), wire, timeoutFrame, credit, payload]).catch(
-      (cause) => onError(new RpcError("UNAVAILABLE", "Call could not be sent", { cause })),
+      (cause) =>
+        this.#fail(id, call, new RpcError("UNAVAILABLE", "Call could not be sent", { cause })),
     );
+    // Longer than a timer can count (about 24.8 days) is as good as none here.
+    const timed = timeout !== undefined && timeout <= 0x7fff_ffff;
+    if (!timed && signal === undefined) return noop; // the common case allocates nothing more
+    const timer = timed
+      ? setTimeout(() => {
+        this.#cancel(id);
+        this.#fail(id, call, new RpcError("DEADLINE_EXCEEDED", "Deadline exceeded"));
+      }, timeout)
+      : undefined;
+    const onAbort = () => {
+      this.#cancel(id);
+      this.#fail(id, call, new RpcError("CANCELLED", "Call cancelled", { cause: signal?.reason }));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
     return () => {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
@@ -253,9 +257,9 @@ export class RpcClient implements AsyncDisposable {
     const payload = method.request.encode(request);
     const id = ++this.#nextId;
     return new Promise((resolve, reject) => {
-      const call: UnaryCall = { kind: "unary", method, resolve, reject, done: () => {} };
+      const call: UnaryCall = { kind: "unary", method, resolve, reject, done: noop };
       this.#calls.set(id, call);
-      call.done = this.#begin(id, wire, payload, EMPTY, options, (e) => this.#fail(id, call, e));
+      call.done = this.#begin(id, call, wire, payload, EMPTY, options);
     });
   }
 
@@ -272,7 +276,7 @@ export class RpcClient implements AsyncDisposable {
       finished: false,
       error: undefined,
       wake: undefined,
-      done: () => {},
+      done: noop,
     };
     const id = ++this.#nextId;
     if (this.#closing !== undefined) {
@@ -284,14 +288,7 @@ export class RpcClient implements AsyncDisposable {
     } else {
       const payload = method.request.encode(request);
       this.#calls.set(id, call);
-      call.done = this.#begin(
-        id,
-        wire,
-        payload,
-        decimal(this.#window),
-        options,
-        (e) => this.#fail(id, call, e),
-      );
+      call.done = this.#begin(id, call, wire, payload, decimal(this.#window), options);
     }
     const half = Math.max(1, this.#window >> 1);
     let consumed = 0;

@@ -10,6 +10,12 @@
  * table Batch { items: [Item]; }
  * ```
  *
+ * The JavaScript FlatBuffers library has no verifier: its accessors trust
+ * every offset and length in the buffer. These readers check each vector's
+ * length against the buffer before looping, so a hostile buffer costs at most
+ * its own size in work; a service taking FlatBuffers from untrusted peers
+ * needs the same care in every reader.
+ *
  * @module
  */
 
@@ -46,6 +52,14 @@ function buildItem(b: fb.Builder, v: Item): number {
   return b.endObject();
 }
 
+function vectorLength(bb: fb.ByteBuffer, at: number, elementSize: number): number {
+  const n = bb.__vector_len(at);
+  if (n < 0 || n * elementSize > bb.capacity()) {
+    throw new RangeError("Vector longer than the buffer");
+  }
+  return n;
+}
+
 function readItem(bb: fb.ByteBuffer, pos: number): Item {
   let o = bb.__offset(pos, 4);
   const id = o ? bb.readUint32(pos + o) : 0;
@@ -56,14 +70,14 @@ function readItem(bb: fb.ByteBuffer, pos: number): Item {
   o = bb.__offset(pos, 10);
   const tags: string[] = [];
   if (o) {
-    const n = bb.__vector_len(pos + o);
+    const n = vectorLength(bb, pos + o, 4);
     const start = bb.__vector(pos + o);
     for (let i = 0; i < n; i++) tags.push(bb.__string(start + i * 4) as string);
   }
   o = bb.__offset(pos, 12);
   let blob: Uint8Array = new Uint8Array(0);
   if (o) {
-    const n = bb.__vector_len(pos + o);
+    const n = vectorLength(bb, pos + o, 1);
     const start = bb.__vector(pos + o);
     blob = bb.bytes().subarray(start, start + n);
   }
@@ -109,7 +123,7 @@ export function flatbuffersBatchCodec(): Codec<Batch> {
       const o = bb.__offset(pos, 4);
       const items: Item[] = [];
       if (o) {
-        const n = bb.__vector_len(pos + o);
+        const n = vectorLength(bb, pos + o, 4);
         const start = bb.__vector(pos + o);
         for (let i = 0; i < n; i++) {
           const at = start + i * 4;

@@ -214,13 +214,14 @@ export class RpcClient implements AsyncDisposable {
   ): () => void {
     const timeout = options?.timeout ?? this.#timeout;
     const signal = options?.signal;
-    const timeoutFrame = timeout === undefined ? EMPTY : decimal(Math.ceil(timeout));
+    // Longer than a timer can count (about 24.8 days) is as good as none, and
+    // Infinity has no decimal form: neither is sent.
+    const timed = timeout !== undefined && timeout <= 0x7fff_ffff;
+    const timeoutFrame = timed ? decimal(Math.ceil(timeout)) : EMPTY;
     this.#dealer.send([KIND_CALL, decimal(id), wire, timeoutFrame, credit, payload]).catch(
       (cause) =>
         this.#fail(id, call, new RpcError("UNAVAILABLE", "Call could not be sent", { cause })),
     );
-    // Longer than a timer can count (about 24.8 days) is as good as none here.
-    const timed = timeout !== undefined && timeout <= 0x7fff_ffff;
     if (!timed && signal === undefined) return noop; // the common case allocates nothing more
     const timer = timed
       ? setTimeout(() => {

@@ -86,6 +86,11 @@ Deno.test("RPC: a deadline fails the call and aborts the server's handler", asyn
   assert.equal(p.server.callsInFlight, 0);
 });
 
+Deno.test("RPC: an infinite timeout is no deadline", async () => {
+  await using p = await pair("inproc", { client: { timeout: Infinity } });
+  assert.equal(await withTimeout(p.client.stub(Test).sleep(10), WAIT), "slept 10");
+});
+
 Deno.test("RPC: the client's default timeout applies to every call", async () => {
   await using p = await pair("inproc", { client: { timeout: 50 } });
   await rejectsWith(p.client.stub(Test).sleep(60_000), "DEADLINE_EXCEEDED");

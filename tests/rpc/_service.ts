@@ -49,6 +49,8 @@ export const Test = defineService("test", {
   crash: unary<string, string>(),
   count: serverStream<{ to: number; size?: number }, { n: number; pad?: Uint8Array }>(),
   forever: serverStream<number, Uint8Array>(),
+  /** Yields 1 and 2, then fails with NOT_FOUND; a plain (sync) generator. */
+  brittle: serverStream<null, number>(),
   upper: unary<Uint8Array, Uint8Array>({ request: rawCodec, response: rawCodec }),
 });
 
@@ -103,6 +105,11 @@ export function serveTest(server: RpcServer): Observed {
       } finally {
         seen.generatorClosed.resolve(seen.produced);
       }
+    },
+    *brittle() {
+      yield 1;
+      yield 2;
+      throw new RpcError("NOT_FOUND", "Ran out");
     },
     upper: (bytes) => new TextEncoder().encode(new TextDecoder().decode(bytes).toUpperCase()),
   });

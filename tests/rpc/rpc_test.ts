@@ -144,6 +144,37 @@ Deno.test("RPC: a stream whose reader aborts fails with CANCELLED", async () => 
   await withTimeout(p.seen.generatorClosed.promise, WAIT, "generator cleanup");
 });
 
+Deno.test("RPC: a stream that fails mid-way delivers its items, then the error", async () => {
+  await using p = await pair("tcp");
+  const seen: number[] = [];
+  const error = await rejectsWith(
+    (async () => {
+      for await (const n of p.client.stub(Test).brittle(null)) seen.push(n);
+    })(),
+    "NOT_FOUND",
+  );
+  assert.deepEqual(seen, [1, 2]);
+  assert.equal(error.message, "Ran out");
+});
+
+Deno.test("RPC: a stream left without credit ends CANCELLED after streamStallTimeout", async () => {
+  await using p = await pair("tcp", {
+    server: { streamStallTimeout: 100 },
+    client: { streamWindow: 2 },
+  });
+  const stream = p.client.stub(Test).forever(8);
+  // Read nothing more after the first item: the server waits for credit, then gives up.
+  await withTimeout(stream.next(), WAIT);
+  const produced = await withTimeout(p.seen.generatorClosed.promise, WAIT, "stall timeout");
+  assert.ok(produced <= 3, `produced ${produced}`);
+  await rejectsWith(
+    (async () => {
+      while (!(await stream.next()).done) { /* the items granted before the stall */ }
+    })(),
+    "CANCELLED",
+  );
+});
+
 Deno.test("RPC: closing the client fails its calls with UNAVAILABLE", async () => {
   await using p = await pair("inproc");
   const call = p.client.stub(Test).sleep(60_000);

@@ -1,6 +1,7 @@
 /**
- * A {@linkcode Connection} over a WHATWG `WebSocket` (the client's, or the
- * server's from `Deno.upgradeWebSocket`): message framing for ZWS 2.0. Each
+ * A {@linkcode Connection} over a WHATWG `WebSocket` (the client's, the
+ * server's from `Deno.upgradeWebSocket`, or under Node and Bun one of
+ * `npm:ws`, whose `WebSocket` has the same API): message framing for ZWS 2.0. Each
  * binary message received is queued for `readMessage()`; each buffer given
  * to `write()` is sent as one binary message.
  *
@@ -28,6 +29,10 @@ export const MAX_QUEUED_MESSAGES = 64 * 1024;
 export const SEND_BUFFER = 1024 * 1024;
 /** Longest pause between two looks at `bufferedAmount`, which has no event. */
 const MAX_POLL_MS = 20;
+// WebSocket.OPEN and CLOSING, spelled out: under Node 20 the socket is npm:ws's and the global
+// WebSocket class does not exist.
+const OPEN = 1;
+const CLOSING = 2;
 
 /** The subprotocol a server picks among the client's for its mechanism, or undefined. */
 export function chooseSubprotocol(offered: string[], mechanism: string): string | undefined {
@@ -142,7 +147,7 @@ export class WsConnection implements Connection, Disposable {
   async #send(buffers: readonly Uint8Array[]): Promise<void> {
     const ws = this.#ws;
     for (const buffer of buffers) {
-      if (this.#closed || ws.readyState !== WebSocket.OPEN) {
+      if (this.#closed || ws.readyState !== OPEN) {
         throw new ZmqError("ECONNRESET", "Connection closed during write");
       }
       ws.send(buffer);
@@ -157,7 +162,7 @@ export class WsConnection implements Connection, Disposable {
   }
 
   close(): void {
-    if (this.#closed && this.#ws.readyState >= WebSocket.CLOSING) return;
+    if (this.#closed && this.#ws.readyState >= CLOSING) return;
     this.#closed = true;
     try {
       this.#ws.close();

@@ -3,18 +3,17 @@
  * `Deno.upgradeWebSocket`, picking the ZWS 2.0 subprotocol of the socket's
  * mechanism among those the client offers (`ZWS2.0/NULL`, `ZWS2.0/PLAIN`,
  * `ZWS2.0/CURVE`, or bare `ZWS2.0` for NULL, as libzmq's ws_engine.cpp
- * `select_protocol` does), refusing other requests with an HTTP status, and
+ * `select_protocol` does), refusing other requests with an HTTP status
+ * (both decided in `_ws_negotiate.ts`, shared with the Node server), and
  * handing out each upgraded WebSocket, once open, as a {@linkcode WsConnection}.
  *
  * @module
  */
 
 import { ZmqError } from "../errors.ts";
-import { chooseSubprotocol, mechanismOf, WsConnection } from "./_ws_connection.ts";
+import { mechanismOf, WsConnection } from "./_ws_connection.ts";
+import { answerUpgrade, MAX_PENDING } from "./_ws_negotiate.ts";
 import type { WsEndpoint, WsListener, WsTransportOptions } from "./ws.ts";
-
-/** Connections accepted by the server but not yet taken by `accept()`. */
-const MAX_PENDING = 1024;
 
 /** A `Deno.serve` server handing out upgraded ZWS connections. */
 export class WsServer implements WsListener {
@@ -79,22 +78,20 @@ export class WsServer implements WsListener {
     mechanism: string,
     options: WsTransportOptions,
   ): Response {
-    if (this.#isClosed || this.#pending.length >= MAX_PENDING) {
-      return new Response(null, { status: 503 });
-    }
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return new Response("ZWS 2.0 endpoint: WebSocket upgrade required\n", { status: 426 });
-    }
-    if (options.checkOrigin !== undefined && !options.checkOrigin(request.headers.get("origin"))) {
-      return new Response(null, { status: 403 });
-    }
-    const offered = (request.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) =>
-      p.trim()
+    const answer = answerUpgrade(
+      {
+        upgrade: request.headers.get("upgrade"),
+        origin: request.headers.get("origin"),
+        protocols: request.headers.get("sec-websocket-protocol"),
+      },
+      mechanism,
+      options,
+      this.#isClosed || this.#pending.length >= MAX_PENDING,
     );
-    const protocol = chooseSubprotocol(offered, mechanism);
-    if (protocol === undefined) {
-      return new Response(`No ZWS 2.0 subprotocol for mechanism ${mechanism}\n`, { status: 400 });
+    if (answer.protocol === undefined) {
+      return new Response(answer.body ?? null, { status: answer.status });
     }
+    const protocol = answer.protocol;
     // Read before the upgrade: afterwards Deno reports the request closed.
     const remote = this.#format({
       transport: this.endpoint.startsWith("wss") ? "wss" : "ws",

@@ -101,7 +101,9 @@ registerTransport<InprocEndpoint>("inproc", {
 });
 
 // ZWS 2.0: one transport serves both schemes; a wss bind gets its certificate from the socket.
-const ws = once(() => hasWebSocket() ? new WsTransport() : undefined);
+// Browsers and Deno have a WebSocket; Node and Bun also serve (npm:ws over node:http), and
+// Node 20, which has no WebSocket, connects with npm:ws too.
+const ws = once(() => hasWebSocket() || NODE_NET ? new WsTransport() : undefined);
 registerTransport<WsEndpoint>("ws", {
   parse: wsAddressParser("ws"),
   format: formatWs,

@@ -4,12 +4,14 @@
  * frame, with the security mechanism negotiated by the WebSocket
  * subprotocol instead of a greeting.
  *
- * The client is the WHATWG `WebSocket` (Deno's, a browser's). That API only
+ * The client is the WHATWG `WebSocket` (Deno's, a browser's, Bun's, Node
+ * ≥ 22's), or under Node 20, which has none, `npm:ws`'s. That API only
  * takes subprotocol names that are HTTP tokens, and `ZWS2.0/NULL` is not one
  * (`/` is a separator): so the client offers bare `ZWS2.0`, which libzmq
  * serves with its handshake of routing ids instead of a mechanism
  * (ws_engine.cpp `select_protocol`), and it can only run NULL. The server is
- * `Deno.serve` with `Deno.upgradeWebSocket`; it accepts `ZWS2.0/NULL`,
+ * `Deno.serve` with `Deno.upgradeWebSocket` on Deno, and `npm:ws`'s
+ * `WebSocketServer` over `node:http`/`node:https` on Node and Bun; it accepts `ZWS2.0/NULL`,
  * `ZWS2.0/PLAIN` and `ZWS2.0/CURVE` (what libzmq clients offer) for the
  * socket's mechanism, and bare `ZWS2.0` for NULL (what browsers can offer).
  *
@@ -23,7 +25,10 @@
 
 import { ZmqError } from "../errors.ts";
 import { invalid } from "./_address.ts";
-import { mechanismOf, WsConnection } from "./_ws_connection.ts";
+import { NODE_NET } from "./_runtime.ts";
+import { MAX_QUEUED_BYTES, mechanismOf, WsConnection } from "./_ws_connection.ts";
+import { wsModule } from "./_ws_node.ts";
+import { listenNodeWs } from "./_ws_node_server.ts";
 import { WsServer } from "./_ws_server.ts";
 import type {
   Connection,
@@ -183,8 +188,8 @@ export function formatWs(endpoint: WsEndpoint): string {
 }
 
 /**
- * Whether this runtime has a WebSocket client (every browser, Deno, Node 22,
- * Bun).
+ * Whether this runtime has a WHATWG WebSocket client (every browser, Deno,
+ * Node ≥ 22, Bun); Node 20 has none and uses `npm:ws`.
  *
  * @returns True when the WHATWG `WebSocket` global exists.
  *
@@ -251,31 +256,37 @@ export class WsTransport implements Transport<WsEndpoint> {
   }
 
   /**
-   * Starts a WebSocket server (`Deno.serve`) for the endpoint.
+   * Starts a WebSocket server for the endpoint: `Deno.serve` on Deno,
+   * `npm:ws` over `node:http` (`node:https` for wss) on Node and Bun.
    *
    * @param endpoint A ws or wss endpoint; host `*` binds every IPv4 interface.
    * @param options `mechanism`: the socket's, which picks the subprotocol.
    * @returns The listener; its `closed` promise settles once the server stopped.
-   * @throws {ZmqError} `EPROTONOSUPPORT` without `Deno.serve`, `EINVAL` for
-   * wss without a certificate, `EADDRINUSE`, `EADDRNOTAVAIL`, `EACCES`.
+   * @throws {ZmqError} `EPROTONOSUPPORT` without `Deno.serve` or `node:http`
+   * and `npm:ws`, `EINVAL` for wss without a certificate, `EADDRINUSE`,
+   * `EADDRNOTAVAIL`, `EACCES`.
    */
   listen(endpoint: WsEndpoint, options?: TransportListenOptions): Promise<WsListener> {
+    const mechanism = options?.mechanism ?? "NULL";
+    const merged = {
+      ...this.#options,
+      ...(options?.tls ?? {}),
+      ...(options?.checkOrigin === undefined ? {} : { checkOrigin: options.checkOrigin }),
+    };
+    const deno = (globalThis as { Deno?: { serve?: unknown } }).Deno;
+    if (typeof deno?.serve !== "function" && NODE_NET) {
+      return listenNodeWs(endpoint, formatWs, mechanism, merged);
+    }
     try {
-      return Promise.resolve(
-        new WsServer(endpoint, formatWs, options?.mechanism ?? "NULL", {
-          ...this.#options,
-          ...(options?.tls ?? {}),
-          ...(options?.checkOrigin === undefined ? {} : { checkOrigin: options.checkOrigin }),
-        }),
-      );
+      return Promise.resolve(new WsServer(endpoint, formatWs, mechanism, merged));
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   /**
-   * Connects with the WHATWG `WebSocket`, offering the bare `ZWS2.0`
-   * subprotocol.
+   * Connects with the WHATWG `WebSocket` (`npm:ws`'s under Node 20),
+   * offering the bare `ZWS2.0` subprotocol.
    *
    * @param endpoint A ws or wss endpoint with a concrete host and port.
    * @param options `signal` aborts the attempt; `mechanism` must be NULL.
@@ -292,7 +303,7 @@ export class WsTransport implements Transport<WsEndpoint> {
     const signal = options?.signal;
     signal?.throwIfAborted();
     const mechanism = options?.mechanism ?? "NULL";
-    if (!hasWebSocket()) {
+    if (!hasWebSocket() && !NODE_NET) {
       throw new ZmqError("EPROTONOSUPPORT", "This runtime has no WebSocket client");
     }
     if (mechanism !== "NULL") {
@@ -302,14 +313,31 @@ export class WsTransport implements Transport<WsEndpoint> {
       );
     }
     const url = formatWs(endpoint);
-    const ws = new WebSocket(url, ["ZWS2.0"]);
+    let ws: WebSocket;
+    if (hasWebSocket()) {
+      ws = new WebSocket(url, ["ZWS2.0"]);
+    } else {
+      const { WebSocket: NodeWebSocket } = await wsModule();
+      signal?.throwIfAborted();
+      // A message past what WsConnection would hold unread ends the connection inside ws.
+      ws = new NodeWebSocket(url, ["ZWS2.0"], {
+        maxPayload: MAX_QUEUED_BYTES,
+        perMessageDeflate: false,
+      });
+    }
     ws.binaryType = "arraybuffer";
     const deadline = this.#options.handshakeTimeout ?? 30000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
+    let conn: WsConnection;
     try {
-      await new Promise<void>((resolve, reject) => {
-        ws.onopen = () => resolve();
+      conn = await new Promise<WsConnection>((resolve, reject) => {
+        // Wrapped in the open event itself: npm:ws hands out a message that came with the
+        // upgrade response in the same turn, before a promise continuation could listen.
+        ws.onopen = () =>
+          resolve(
+            new WsConnection(ws, mechanismOf(ws.protocol), `${endpoint.transport}://`, url),
+          );
         ws.onerror = () => reject(new ZmqError("ECONNREFUSED", `Cannot connect to '${url}'`));
         ws.onclose = () => reject(new ZmqError("ECONNREFUSED", `Cannot connect to '${url}'`));
         if (deadline > 0) {
@@ -322,7 +350,10 @@ export class WsTransport implements Transport<WsEndpoint> {
         signal?.addEventListener("abort", onAbort);
       });
     } catch (err) {
-      ws.onopen = ws.onerror = ws.onclose = null;
+      ws.onopen = ws.onclose = null;
+      // npm:ws reports closing a connection still in its handshake as an 'error' event, which
+      // would end the process with no listener.
+      ws.onerror = () => {};
       ws.close();
       throw err;
     } finally {
@@ -330,9 +361,9 @@ export class WsTransport implements Transport<WsEndpoint> {
       if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
     }
     if (ws.protocol !== "ZWS2.0") {
-      ws.close();
+      conn.close();
       throw new ZmqError("EPROTO", `The server at '${url}' chose no ZWS 2.0 subprotocol`);
     }
-    return new WsConnection(ws, mechanismOf(ws.protocol), `${endpoint.transport}://`, url);
+    return conn;
   }
 }

@@ -10,7 +10,9 @@
  * pinned ones tools/setup.sh installs into tools/node_modules.
  *
  * Under Node and Bun the tcp and ipc transports import `node:net` on first
- * use (src/transport/_node_net.ts), so the same files load in a browser.
+ * use (src/transport/_node_net.ts), so the same files load in a browser; the
+ * ws and wss transports import `ws` the same way (src/transport/_ws_node.ts),
+ * so esbuild does not see it: it is a dependency by {@linkcode RUNTIME_DEPS}.
  *
  * @module
  */
@@ -18,6 +20,11 @@
 const root = decodeURIComponent(new URL("../", import.meta.url).pathname);
 const bin = `${root}tools/node_modules/.bin`;
 const ENTRIES = { ".": "mod.ts", "./protocol": "src/protocol/mod.ts" } as const;
+/**
+ * npm packages `src/` imports at run time through a non-literal specifier,
+ * under Node and Bun only, with the version tools/setup.sh installs.
+ */
+const RUNTIME_DEPS: Record<string, string> = { ws: "8.23.0" };
 
 function outDir(): string {
   const i = Deno.args.indexOf("--out");
@@ -73,6 +80,14 @@ async function* walk(dir: string): AsyncGenerator<string> {
 const out = outDir();
 const config = JSON.parse(await Deno.readTextFile(`${root}deno.json`));
 const deps = await dependencies(config.imports ?? {});
+for (const [name, version] of Object.entries(RUNTIME_DEPS)) {
+  const installed = JSON.parse(
+    await Deno.readTextFile(`${root}tools/node_modules/${name}/package.json`),
+  ).version;
+  if (installed !== version) {
+    throw new Error(`tools/node_modules has ${name}@${installed}, build_npm.ts pins ${version}`);
+  }
+}
 await Deno.remove(out, { recursive: true }).catch(() => {});
 await Deno.mkdir(out, { recursive: true });
 
@@ -124,7 +139,7 @@ const pkg = {
   ),
   types: dts(ENTRIES["."]),
   engines: { node: ">=20", bun: ">=1.1" },
-  dependencies: deps,
+  dependencies: { ...deps, ...RUNTIME_DEPS },
   keywords: ["zeromq", "zmq", "zmtp", "deno", "node", "bun"],
 };
 await Deno.writeTextFile(`${out}/package.json`, JSON.stringify(pkg, null, 2) + "\n");

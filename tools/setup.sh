@@ -5,7 +5,8 @@
 #           tmux (the CLI's terminal test)
 #   npm:    zeromq@6.8.0 for the Node interop peer, in tests/interop/peers/node_modules (git-ignored);
 #           bun (the runtime: its package ships the binary in an optional dependency), esbuild and
-#           typescript for the Node/Bun suites and `deno task build:npm`, in tools/node_modules
+#           typescript for the Node/Bun suites and `deno task build:npm`, ws (the ws:// server
+#           under Node and Bun, and the client under Node 20), in tools/node_modules
 # Idempotent and quick when everything is there (dpkg-query and test -e, no network).
 # Run as root to install Debian packages; otherwise it uses `sudo -n` if that works, or says
 # exactly what to run.
@@ -16,7 +17,8 @@ peers="$root/tests/interop/peers"
 zeromq_version="6.8.0"
 # Pinned tools for the Node and Bun suites (tests/runtimes/) and the npm build (tools/build_npm.ts).
 # @noble/*: the versions deno.json maps, for bundling (tools/build_npm.ts checks they agree).
-tool_packages=(bun@1.4.5 esbuild@0.28.2 typescript@5.9.3 @noble/ciphers@2.4.0 @noble/curves@2.4.0)
+# ws: imported at run time under Node and Bun only; tools/build_npm.ts pins the same version.
+tool_packages=(bun@1.4.5 esbuild@0.28.2 typescript@5.9.3 @noble/ciphers@2.4.0 @noble/curves@2.4.0 ws@8.23.0)
 debs=(python3-zmq libzmq3-dev gcc make liburing-dev tmux)
 start=$(date +%s%N)
 

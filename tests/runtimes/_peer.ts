@@ -49,16 +49,22 @@ export class PyPeer {
     });
   }
 
-  /** Starts `zmq_peer.py --type TYPE --bind|--connect ENDPOINT [args]` and waits until ready. */
+  /**
+   * Starts `zmq_peer.py --type TYPE --bind|--connect ENDPOINT [args]` and waits until ready;
+   * with `zeromqjs`, `zmq_peer.mjs` (zeromq.js 6.8.0, libzmq 4.3.5, which has ws://) under node.
+   */
   static async start(
     type: string,
-    how: { bind?: string; connect?: string; args?: string[] },
+    how: { bind?: string; connect?: string; args?: string[]; zeromqjs?: boolean },
   ): Promise<PyPeer> {
-    const args = ["tests/interop/peers/zmq_peer.py", "--type", type];
+    const [command, script] = how.zeromqjs
+      ? ["node", "tests/interop/peers/zmq_peer.mjs"]
+      : ["/usr/bin/python3", "tests/interop/peers/zmq_peer.py"];
+    const args = [script, "--type", type];
     if (how.bind) args.push("--bind", how.bind);
     if (how.connect) args.push("--connect", how.connect);
     args.push(...(how.args ?? []));
-    const peer = new PyPeer(spawn("/usr/bin/python3", args, { stdio: ["pipe", "pipe", "pipe"] }));
+    const peer = new PyPeer(spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] }));
     const ready = await within(peer.#next(), `pyzmq ${type} start`, 20_000);
     if (ready.event !== "ready") {
       peer.kill();

@@ -5,12 +5,16 @@
  * every scenario must print `ok - name`, and the run must exit 0.
  *
  * The scenarios import `mod.ts` as users do, so under Node and Bun the
- * registry picks the `node:net` transports for tcp and ipc.
+ * registry picks the `node:net` transports for tcp and ipc, and `npm:ws`
+ * (from tools/node_modules, hence the bundles are written below it) for ws.
+ * A bundle may drive Monocoque sockets on Deno, in this process: it prints
+ * `@deno {json}` lines, which `_deno_side.ts` runs, answering on its stdin.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
+import { DenoSide } from "./_deno_side.ts";
 
 const root = new URL("../../", import.meta.url);
 const rootPath = decodeURIComponent(root.pathname);
@@ -20,6 +24,7 @@ const FILES = [
   "socket_scenarios.ts",
   "reliability_scenarios.ts",
   "interop_scenarios.ts",
+  "ws_scenarios.ts",
 ];
 const RUNTIMES = [
   { name: "node", command: "node" },
@@ -53,28 +58,61 @@ async function runBundle(command: string, bundled: string): Promise<{ code: numb
   const child = new Deno.Command(command, {
     args: [bundled],
     cwd: rootPath,
-    stdin: "null",
+    stdin: "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   const timer = setTimeout(() => child.kill("SIGKILL"), FILE_MS);
+  const side = new DenoSide();
+  const stdin = child.stdin.getWriter();
+  let writes = Promise.resolve();
+  const answer = (line: string) => {
+    writes = writes.then(() => stdin.write(new TextEncoder().encode(line + "\n"))).catch(() => {});
+  };
+  const out: string[] = [];
+  const reading = (async () => {
+    let rest = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      const lines = (rest + chunk).split("\n");
+      rest = lines.pop()!;
+      for (const line of lines) {
+        if (line.startsWith("@deno ")) side.handle(line.slice("@deno ".length), answer);
+        else out.push(line);
+      }
+    }
+    out.push(rest);
+  })();
   try {
-    const { code, stdout, stderr } = await child.output();
-    const out = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
-    return { code, out };
+    const [status, , stderr] = await Promise.all([
+      child.status,
+      reading,
+      new Response(child.stderr).text(),
+    ]);
+    return { code: status.code, out: out.join("\n") + stderr };
   } finally {
     clearTimeout(timer);
+    await side.close();
+    await writes;
+    await stdin.close().catch(() => {});
   }
 }
 
 for (const runtime of RUNTIMES) {
   Deno.test(`the transport, socket, reliability and interop scenarios pass under ${runtime.name}`, async (t) => {
-    const outdir = await Deno.makeTempDir({ prefix: `monocoque-${runtime.name}-` });
+    // Below tools/node_modules, so that the bundles' import("ws") finds the package there.
+    await Deno.mkdir(`${tools}/.cache`, { recursive: true });
+    const outdir = await Deno.makeTempDir({
+      dir: `${tools}/.cache`,
+      prefix: `monocoque-${runtime.name}-`,
+    });
     try {
-      for (const file of FILES) {
+      // RUNTIMES_FILES=ws_scenarios.ts (comma-separated) runs only those files.
+      const only = Deno.env.get("RUNTIMES_FILES")?.split(",");
+      for (const file of FILES.filter((f) => only === undefined || only.includes(f))) {
         await t.step(file, async () => {
           const bundled = await bundle(file, outdir);
           const { code, out } = await runBundle(runtime.command, bundled);
+          if (Deno.env.get("RUNTIMES_VERBOSE")) console.log(out);
           const lines = out.split("\n");
           const failed = lines.filter((l) => l.startsWith("not ok - "));
           assert.deepEqual(failed, [], out);

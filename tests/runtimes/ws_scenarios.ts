@@ -1,0 +1,200 @@
+/**
+ * ZWS 2.0 (ws://) under Node and Bun: REQ/REP and PUB/SUB, both bind
+ * directions, between Monocoque on this runtime and Monocoque on Deno (in the
+ * test process, through `_deno_peer.ts`) and against zeromq.js 6.8.0
+ * (libzmq 4.3.5, run under node); and the server's answers to requests that
+ * are not ZWS upgrades. Under Node 20 the client is `npm:ws`'s, under Bun the
+ * global `WebSocket`; the server is `npm:ws` over `node:http` on both.
+ * Bundled and run by `runtimes_test.ts`.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { PubSocket, RepSocket, ReqSocket, type Socket, SubSocket } from "../../mod.ts";
+import { DenoSocket } from "./_deno_peer.ts";
+import { run, RUNTIME, scenario, text, turn, WAIT, within } from "./_harness.ts";
+import { PyPeer } from "./_peer.ts";
+
+const MiB = new Uint8Array(1 << 20).map((_, i) => i % 251);
+
+async function receive(socket: Socket): Promise<string[]> {
+  return text(await within(socket.receive(), `${socket.type} receive`));
+}
+
+/**
+ * Publishes with `publish` until `receive` yields a message (the
+ * subscription has to travel first, and a PUB drops what no subscriber
+ * wants), then returns that message. Bounded by WAIT.
+ */
+async function untilReceived(
+  publish: () => Promise<void>,
+  receive: () => Promise<string[]>,
+): Promise<string[]> {
+  let got: string[] | undefined;
+  let failed: unknown;
+  const receiving = receive().then((m) => (got = m), (e) => (failed = e));
+  const deadline = Date.now() + WAIT;
+  while (got === undefined && failed === undefined) {
+    if (Date.now() > deadline) throw new Error("No message through PUB/SUB within WAIT");
+    await publish();
+    await turn(50);
+  }
+  await receiving;
+  if (failed !== undefined) throw failed;
+  return got!;
+}
+
+/** Receives until a message whose second frame is `data`, skipping sync messages. */
+async function receiveData(receive: () => Promise<string[]>): Promise<string[]> {
+  for (let i = 0; i < 10_000; i++) {
+    const message = await receive();
+    if (message[1] !== "sync") return message;
+  }
+  throw new Error("Only sync messages arrived");
+}
+
+scenario(`ws:// REQ on ${RUNTIME} → REP on Deno (Deno binds)`, async () => {
+  await using rep = await DenoSocket.open("REP", { bind: "ws://127.0.0.1:0" });
+  assert.match(rep.endpoint, /^ws:\/\/127\.0\.0\.1:[1-9]\d*\/$/);
+  await using req = new ReqSocket();
+  req.connect(rep.endpoint);
+  for (let i = 0; i < 3; i++) {
+    await req.send(["hello", `from ${RUNTIME}`, String(i)]);
+    assert.deepEqual(await rep.receive(), ["hello", `from ${RUNTIME}`, String(i)]);
+    await rep.send(["reply", String(i)]);
+    assert.deepEqual(await receive(req), ["reply", String(i)]);
+  }
+});
+
+scenario(`ws:// REQ on Deno → REP on ${RUNTIME} (${RUNTIME} binds)`, async () => {
+  await using rep = new RepSocket();
+  await rep.bind("ws://127.0.0.1:0");
+  assert.match(rep.lastEndpoint!, /^ws:\/\/127\.0\.0\.1:[1-9]\d*\/$/);
+  await using req = await DenoSocket.open("REQ", { connect: rep.lastEndpoint! });
+  for (let i = 0; i < 3; i++) {
+    await req.send(["hello", "from deno", String(i)]);
+    assert.deepEqual(await receive(rep), ["hello", "from deno", String(i)]);
+    await rep.send(["reply", String(i)]);
+    assert.deepEqual(await req.receive(), ["reply", String(i)]);
+  }
+});
+
+scenario(`ws:// PUB on ${RUNTIME} → SUB on Deno (${RUNTIME} binds)`, async () => {
+  await using pub = new PubSocket();
+  await pub.bind("ws://127.0.0.1:0/feed");
+  assert.match(pub.lastEndpoint!, /\/feed$/);
+  await using sub = await DenoSocket.open("SUB", { connect: pub.lastEndpoint!, subscribe: "t" });
+  await untilReceived(() => pub.send(["t", "sync"]), () => sub.receive());
+  await pub.send(["x", "dropped"]);
+  await pub.send(["t", "data"]);
+  assert.deepEqual(await receiveData(() => sub.receive()), ["t", "data"]);
+});
+
+scenario(`ws:// PUB on Deno → SUB on ${RUNTIME} (Deno binds)`, async () => {
+  await using pub = await DenoSocket.open("PUB", { bind: "ws://127.0.0.1:0" });
+  await using sub = new SubSocket();
+  sub.subscribe("t");
+  sub.connect(pub.endpoint);
+  await untilReceived(() => pub.send(["t", "sync"]), () => receive(sub));
+  await pub.send(["x", "dropped"]);
+  await pub.send(["t", "data"]);
+  assert.deepEqual(await receiveData(() => receive(sub)), ["t", "data"]);
+});
+
+for (const monoBinds of [true, false]) {
+  const how = monoBinds ? `${RUNTIME} binds` : "libzmq binds";
+
+  /** Starts the zeromq.js peer and links it with `mono` over ws://. */
+  const link = async (mono: Socket, type: string, args: string[] = []): Promise<PyPeer> => {
+    if (monoBinds) {
+      await mono.bind("ws://127.0.0.1:0");
+      return await PyPeer.start(type, { connect: mono.lastEndpoint!, args, zeromqjs: true });
+    }
+    const peer = await PyPeer.start(type, { bind: "ws://127.0.0.1:*", args, zeromqjs: true });
+    mono.connect(peer.endpoint);
+    return peer;
+  };
+
+  scenario(`ws:// REQ on ${RUNTIME} → zeromq.js REP (${how}): multipart and 1 MiB`, async () => {
+    await using req = new ReqSocket();
+    const peer = await link(req, "REP");
+    try {
+      const echoed = peer.echo(2);
+      await req.send(["hello", "", "world"]);
+      assert.deepEqual(await receive(req), ["hello", "", "world"]);
+      await req.send(MiB);
+      const [big] = await within(req.receive(), "1 MiB reply");
+      assert.deepEqual(big, MiB);
+      assert.equal(await echoed, 2);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  scenario(`ws:// zeromq.js REQ → REP on ${RUNTIME} (${how})`, async () => {
+    await using rep = new RepSocket();
+    const peer = await link(rep, "REQ");
+    try {
+      await peer.send(["hello", "from libzmq"]);
+      const request = await receive(rep);
+      assert.deepEqual(request, ["hello", "from libzmq"]);
+      await rep.send([...request].reverse());
+      assert.deepEqual(text((await peer.recv())!), ["from libzmq", "hello"]);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  scenario(`ws:// PUB on ${RUNTIME} → zeromq.js SUB (${how})`, async () => {
+    await using pub = new PubSocket();
+    const peer = await link(pub, "SUB", ["--subscribe", "t"]);
+    try {
+      const recv = async () => {
+        const message = await peer.recv(WAIT);
+        if (message === undefined) throw new Error("zeromq.js SUB received nothing");
+        return text(message);
+      };
+      await untilReceived(() => pub.send(["t", "sync"]), recv);
+      await pub.send(["x", "dropped"]);
+      await pub.send(["t", "data"]);
+      assert.deepEqual(await receiveData(recv), ["t", "data"]);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  scenario(`ws:// zeromq.js PUB → SUB on ${RUNTIME} (${how})`, async () => {
+    await using sub = new SubSocket();
+    sub.subscribe("t");
+    const peer = await link(sub, "PUB");
+    try {
+      await untilReceived(() => peer.send(["t", "sync"]), () => receive(sub));
+      await peer.send(["x", "dropped"]);
+      await peer.send(["t", "data"]);
+      assert.deepEqual(await receiveData(() => receive(sub)), ["t", "data"]);
+    } finally {
+      await peer.close();
+    }
+  });
+}
+
+scenario(
+  `the ws:// server on ${RUNTIME} answers non-ZWS requests as the Deno one does`,
+  async () => {
+    await using rep = new RepSocket();
+    await rep.bind("ws://127.0.0.1:0");
+    const http = rep.lastEndpoint!.replace(/^ws:/, "http:");
+    const plain = await within(fetch(http), "plain GET");
+    assert.equal(plain.status, 426);
+    assert.match(await plain.text(), /WebSocket upgrade required/);
+    // The socket still serves a ZWS peer afterwards.
+    await using req = await DenoSocket.open("REQ", { connect: rep.lastEndpoint! });
+    await req.send(["still here"]);
+    assert.deepEqual(await receive(rep), ["still here"]);
+    await rep.send(["yes"]);
+    assert.deepEqual(await req.receive(), ["yes"]);
+  },
+);
+
+await run();

@@ -68,7 +68,15 @@ export async function listenNodeWs(
   }
   const [{ WebSocketServer }, { http, https }] = await Promise.all([wsModule(), httpModules()]);
   const deadline = options.handshakeTimeout ?? 30000;
-  const limits = deadline > 0 ? { headersTimeout: deadline, requestTimeout: deadline } : {};
+  // Node looks for requests past their deadline every connectionsCheckingInterval (30 s by
+  // default, as long as the deadline itself): look every second at most, so it holds.
+  const limits = deadline > 0
+    ? {
+      headersTimeout: deadline,
+      requestTimeout: deadline,
+      connectionsCheckingInterval: Math.min(deadline, 1000),
+    }
+    : {};
   let server: NodeHttpServer;
   try {
     server = secure

@@ -60,7 +60,7 @@ export interface NodeServerOptions {
   key?: string;
   headersTimeout?: number;
   requestTimeout?: number;
-  connectionsCheckingInterval?: number;
+  handshakeTimeout?: number;
 }
 
 /** The part of `node:http` and `node:https` the server uses. */

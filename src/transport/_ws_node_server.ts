@@ -10,8 +10,9 @@
  * is taken off the request before `ws` sees it, and the chosen subprotocol
  * put in the response through `ws`'s `headers` event.
  *
- * Limits: the HTTP request must arrive within the handshake deadline
- * (`headersTimeout`/`requestTimeout`, libzmq's `ZMQ_HANDSHAKE_IVL` default);
+ * Limits: a connection must be upgraded within the handshake deadline
+ * (`handshakeTimeout`, by default 30 s, libzmq's `ZMQ_HANDSHAKE_IVL`) or is
+ * destroyed;
  * `ws` closes a connection whose message exceeds the unread bound
  * (`maxPayload`); unaccepted connections are bounded by `MAX_PENDING`.
  *
@@ -68,14 +69,10 @@ export async function listenNodeWs(
   }
   const [{ WebSocketServer }, { http, https }] = await Promise.all([wsModule(), httpModules()]);
   const deadline = options.handshakeTimeout ?? 30000;
-  // Node looks for requests past their deadline every connectionsCheckingInterval (30 s by
-  // default, as long as the deadline itself): look every second at most, so it holds.
+  // The deadline is kept by a timer per connection (see NodeWsServer); Node's own request
+  // timeouts back it up, and for wss the TLS handshake gets the same deadline.
   const limits = deadline > 0
-    ? {
-      headersTimeout: deadline,
-      requestTimeout: deadline,
-      connectionsCheckingInterval: Math.min(deadline, 1000),
-    }
+    ? { headersTimeout: deadline, requestTimeout: deadline, handshakeTimeout: deadline }
     : {};
   let server: NodeHttpServer;
   try {
@@ -105,6 +102,12 @@ export async function listenNodeWs(
     perMessageDeflate: false,
   });
   const listener = new NodeWsServer(server, wss, bound, formatWs, mechanism, options);
+  if (deadline > 0) {
+    // A TLS connection reaches the upgrade as the socket of 'secureConnection', not 'connection'.
+    server.on(secure ? "secureConnection" : "connection", (socket: NodeDuplex) => {
+      listener.arm(socket, deadline);
+    });
+  }
 
   /** A plain HTTP request: the same answers as Deno's server, 426 most of the time. */
   function refuse(
@@ -133,6 +136,7 @@ class NodeWsServer implements WsListener {
   #options: WsTransportOptions;
   #format: (endpoint: WsEndpoint) => string;
   #chosen = new WeakMap<NodeRequest, string>();
+  #deadlines = new WeakMap<NodeDuplex, ReturnType<typeof setTimeout>>();
 
   constructor(
     server: NodeHttpServer,
@@ -158,6 +162,13 @@ class NodeWsServer implements WsListener {
       const protocol = this.#chosen.get(request);
       if (protocol !== undefined) headers.push(`Sec-WebSocket-Protocol: ${protocol}`);
     });
+  }
+
+  /** Destroys `socket` unless it is upgraded to a ZWS connection within `ms`. */
+  arm(socket: NodeDuplex, ms: number): void {
+    const timer = setTimeout(() => socket.destroy(), ms);
+    this.#deadlines.set(socket, timer);
+    socket.once("close", () => clearTimeout(timer));
   }
 
   /** How to answer a request (see `_ws_negotiate.ts`). */
@@ -196,6 +207,7 @@ class NodeWsServer implements WsListener {
     this.#chosen.set(request, protocol);
     delete request.headers["sec-websocket-protocol"];
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
+      clearTimeout(this.#deadlines.get(socket));
       if (this.#isClosed) {
         ws.close();
         return;

@@ -11,7 +11,9 @@
  */
 
 import assert from "node:assert/strict";
-import { PubSocket, RepSocket, ReqSocket, type Socket, SubSocket } from "../../mod.ts";
+import { Buffer } from "node:buffer";
+import { connect as tcpConnect, type Socket as TcpSocket } from "node:net";
+import { PubSocket, RepSocket, ReqSocket, type Socket, SubSocket, WsTransport } from "../../mod.ts";
 import { DenoSocket } from "./_deno_peer.ts";
 import { run, RUNTIME, scenario, text, turn, WAIT, within } from "./_harness.ts";
 import { PyPeer } from "./_peer.ts";
@@ -196,5 +198,140 @@ scenario(
     assert.deepEqual(await req.receive(), ["yes"]);
   },
 );
+
+/** A raw TCP client speaking HTTP and WebSocket frames by hand, for hostile input. */
+class RawClient {
+  received: Buffer = Buffer.alloc(0);
+  closed = false;
+  /** Settles once the connection closed. */
+  readonly ended: Promise<void>;
+  #socket: TcpSocket;
+  #wake: (() => void) | undefined;
+
+  constructor(endpoint: string) {
+    const url = new URL(endpoint.replace(/^ws/, "http"));
+    this.#socket = tcpConnect({ host: url.hostname, port: Number(url.port) });
+    this.#socket.on("data", (d: Buffer) => {
+      this.received = Buffer.concat([this.received, d]);
+      this.#wake?.();
+    });
+    this.#socket.on("error", () => {});
+    this.ended = new Promise((resolve) => this.#socket.once("close", () => resolve()));
+    this.#socket.on("close", () => {
+      this.closed = true;
+      this.#wake?.();
+    });
+  }
+
+  /** Sends an upgrade request with these extra header lines. */
+  upgrade(headers: string[]): void {
+    this.#socket.write(
+      "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+        headers.map((h) => `${h}\r\n`).join("") + "\r\n",
+    );
+  }
+
+  write(bytes: Uint8Array): void {
+    this.#socket.write(bytes);
+  }
+
+  /** Waits until `done()` holds (checked on every event), bounded by WAIT. */
+  async until(done: () => boolean, what: string): Promise<void> {
+    await within(
+      (async () => {
+        while (!done()) {
+          if (this.closed) throw new Error(`Closed before ${what}: ${this.received}`);
+          await new Promise<void>((resolve) => (this.#wake = resolve));
+        }
+      })(),
+      what,
+    );
+  }
+
+  /** The status line and headers, once they arrived. */
+  async head(): Promise<string> {
+    await this.until(() => this.received.includes("\r\n\r\n"), "the HTTP answer");
+    return this.received.subarray(0, this.received.indexOf("\r\n\r\n")).toString();
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+}
+
+scenario(
+  `the ws:// server on ${RUNTIME} answers 400, 403 and libzmq's subprotocol offer`,
+  async () => {
+    await using rep = new RepSocket({
+      wsCheckOrigin: (origin) => origin !== "https://evil.example",
+    });
+    await rep.bind("ws://127.0.0.1:0");
+    const cases: [string[], RegExp][] = [
+      [["Sec-WebSocket-Protocol: chat"], /^HTTP\/1\.1 400 /],
+      [["Sec-WebSocket-Protocol: ZWS2.0/CURVE"], /^HTTP\/1\.1 400 /],
+      [["Origin: https://evil.example", "Sec-WebSocket-Protocol: ZWS2.0"], /^HTTP\/1\.1 403 /],
+      [
+        ["Origin: https://app.example", "Sec-WebSocket-Protocol: ZWS2.0/NULL,ZWS2.0"],
+        /^HTTP\/1\.1 101 [^]*\r\nsec-websocket-protocol: ZWS2\.0\/NULL(\r|$)/i,
+      ],
+    ];
+    for (const [headers, expected] of cases) {
+      const client = new RawClient(rep.lastEndpoint!);
+      try {
+        client.upgrade(headers);
+        assert.match(await client.head(), expected, headers.join("; "));
+      } finally {
+        client.close();
+      }
+    }
+  },
+);
+
+scenario(
+  `the ws:// server on ${RUNTIME} drops a connection that sends text, and only it`,
+  async () => {
+    await using rep = new RepSocket();
+    await rep.bind("ws://127.0.0.1:0");
+    const client = new RawClient(rep.lastEndpoint!);
+    try {
+      client.upgrade(["Sec-WebSocket-Protocol: ZWS2.0"]);
+      assert.match(await client.head(), /^HTTP\/1\.1 101 /);
+      const start = client.received.indexOf("\r\n\r\n") + 4;
+      // A masked (all-zero mask) text frame "hi".
+      client.write(new Uint8Array([0x81, 0x82, 0, 0, 0, 0, 0x68, 0x69]));
+      // The server answers with a close frame (opcode 8), or just closes.
+      await within(
+        client.until(() => client.received.subarray(start).includes(0x88), "a close frame"),
+        "drop",
+      ).catch((err) => {
+        if (!client.closed) throw err;
+      });
+    } finally {
+      client.close();
+    }
+    await using req = await DenoSocket.open("REQ", { connect: rep.lastEndpoint! });
+    await req.send(["after the text"]);
+    assert.deepEqual(await receive(rep), ["after the text"]);
+    await rep.send(["fine"]);
+    assert.deepEqual(await req.receive(), ["fine"]);
+  },
+);
+
+scenario(`the ws:// server on ${RUNTIME} closes a connection that never upgrades`, async () => {
+  const listener = await new WsTransport({ handshakeTimeout: 300 }).listen({
+    transport: "ws",
+    host: "127.0.0.1",
+    port: 0,
+    path: "/",
+  });
+  const client = new RawClient(listener.endpoint);
+  try {
+    await within(client.ended, "the server closing a silent connection");
+  } finally {
+    client.close();
+    listener.close();
+  }
+});
 
 await run();

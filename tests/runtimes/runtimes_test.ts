@@ -58,6 +58,8 @@ async function runBundle(command: string, bundled: string): Promise<{ code: numb
   const child = new Deno.Command(command, {
     args: [bundled],
     cwd: rootPath,
+    // ws_scenarios.ts runs a Deno wss client.
+    env: { DENO_BIN: Deno.execPath() },
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

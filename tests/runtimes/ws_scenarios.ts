@@ -12,6 +12,11 @@
 
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
 import { connect as tcpConnect, type Socket as TcpSocket } from "node:net";
 import { PubSocket, RepSocket, ReqSocket, type Socket, SubSocket, WsTransport } from "../../mod.ts";
 import { DenoSocket } from "./_deno_peer.ts";
@@ -19,6 +24,18 @@ import { run, RUNTIME, scenario, text, turn, WAIT, within } from "./_harness.ts"
 import { PyPeer } from "./_peer.ts";
 
 const MiB = new Uint8Array(1 << 20).map((_, i) => i % 251);
+
+// The wss client, run as a child of this bundle (its CA is trusted through NODE_EXTRA_CA_CERTS,
+// read at start-up): one request over the endpoint given, the reply printed.
+if (process.argv[2] === "--wss-client") {
+  const req = new ReqSocket({ receiveTimeout: WAIT, sendTimeout: WAIT, linger: 0 });
+  req.connect(process.argv[3]);
+  await req.send(["over tls", new Uint8Array(100_000).fill(1)]);
+  const [reply, big] = await req.receive();
+  console.log(`${new TextDecoder().decode(reply)} ${big.length}`);
+  await req.close();
+  process.exit(0);
+}
 
 async function receive(socket: Socket): Promise<string[]> {
   return text(await within(socket.receive(), `${socket.type} receive`));
@@ -331,6 +348,110 @@ scenario(`the ws:// server on ${RUNTIME} closes a connection that never upgrades
   } finally {
     client.close();
     listener.close();
+  }
+});
+
+/** A CA and a certificate it signed for 127.0.0.1, made by openssl in a fresh directory. */
+function throwawayCertificate(): string {
+  const dir = mkdtempSync(join(tmpdir(), "monocoque-wss-"));
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  const openssl = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
+  openssl([
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=test CA",
+  ]);
+  openssl(["req", ...ec, "-keyout", "key.pem", "-out", "leaf.csr", "-subj", "/CN=localhost"]);
+  writeFileSync(
+    join(dir, "leaf.ext"),
+    "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
+  );
+  openssl([
+    "x509",
+    "-req",
+    "-in",
+    "leaf.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "cert.pem",
+    "-days",
+    "1",
+    "-extfile",
+    "leaf.ext",
+  ]);
+  return dir;
+}
+
+/** Runs `command`, bounded by WAIT, and returns its stdout; throws on a non-zero exit. */
+async function output(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<string> {
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d));
+  child.stderr!.on("data", (d: Buffer) => (err += d));
+  const code = await within(
+    new Promise<number | null>((resolve) => child.on("close", resolve)),
+    `${command} ${args.join(" ")}`,
+    WAIT * 2,
+  ).catch((e) => {
+    child.kill("SIGKILL");
+    throw e;
+  });
+  if (code !== 0) throw new Error(`${command} exited with ${code}: ${err}`);
+  return out;
+}
+
+scenario(`wss:// REP on ${RUNTIME} serves a ${RUNTIME} client and a Deno client`, async () => {
+  const dir = throwawayCertificate();
+  try {
+    await using rep = new RepSocket({
+      wssCertPem: readFileSync(join(dir, "cert.pem"), "utf8"),
+      wssKeyPem: readFileSync(join(dir, "key.pem"), "utf8"),
+    });
+    await rep.bind("wss://127.0.0.1:0");
+    assert.match(rep.lastEndpoint!, /^wss:\/\/127\.0\.0\.1:[1-9]\d*\/$/);
+    const serving = (async () => {
+      for (let i = 0; i < 2; i++) await rep.send(await within(rep.receive(), "wss request"));
+    })();
+    const ca = join(dir, "ca.pem");
+    const own = await output(
+      process.execPath,
+      [process.argv[1], "--wss-client", rep.lastEndpoint!],
+      {
+        NODE_EXTRA_CA_CERTS: ca,
+      },
+    );
+    assert.equal(own.trim(), "over tls 100000");
+    const denoBin = process.env.DENO_BIN;
+    assert.ok(denoBin, "runtimes_test.ts passes DENO_BIN");
+    const fromDeno = await output(
+      denoBin,
+      ["run", "-A", "--cert", ca, "tests/transport/_wss_client.ts", rep.lastEndpoint!],
+      {},
+    );
+    assert.equal(fromDeno.trim(), "over tls 100000");
+    await within(serving, "both wss requests served");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

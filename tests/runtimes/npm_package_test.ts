@@ -2,7 +2,7 @@
  * The npm package: `tools/build_npm.ts` builds it into a temporary folder,
  * `npm pack` makes the tarball, `npm install` puts it (and its @noble
  * dependencies) into a scratch Node project, and Node runs an example from
- * it: REQ/REP over tcp, importing `@monocoque/zmtp` and `@monocoque/zmtp/protocol`
+ * it: REQ/REP over tcp and ws (whose `ws` dependency npm installs), importing `@monocoque/zmtp` and `@monocoque/zmtp/protocol`
  * by name. tsc then checks a TypeScript consumer against the published
  * declarations.
  *
@@ -49,6 +49,17 @@ console.log(z85Encode(new Uint8Array([0x86, 0x4f, 0xd2, 0x6f])));
 console.log(new ZmqError("EAGAIN", "x") instanceof Error);
 await req.close();
 await rep.close();
+
+// ws:// imports the ws package, a dependency of ours, at run time (Node 20 has no WebSocket).
+const wsRep = new RepSocket();
+await wsRep.bind("ws://127.0.0.1:0");
+const wsReq = new ReqSocket({ receiveTimeout: 10000 });
+wsReq.connect(wsRep.lastEndpoint);
+await wsReq.send("over ws");
+await wsRep.send(await wsRep.receive());
+console.log(new TextDecoder().decode((await wsReq.receive())[0]));
+await wsReq.close();
+await wsRep.close();
 `;
 
 const TYPED = `
@@ -62,7 +73,7 @@ export const sent: (message: Message) => Promise<void> = (m) => push.send(m);
 export { bytes, code };
 `;
 
-Deno.test("the npm package installs into a Node project and runs REQ/REP over tcp", async () => {
+Deno.test("the npm package installs into a Node project and runs REQ/REP over tcp and ws", async () => {
   const scratch = await Deno.makeTempDir({ prefix: "monocoque-npm-" });
   try {
     const dist = `${scratch}/dist`;
@@ -84,7 +95,7 @@ Deno.test("the npm package installs into a Node project and runs REQ/REP over tc
     );
     await Deno.writeTextFile(`${project}/example.mjs`, EXAMPLE);
     const out = await exec("node", ["example.mjs"], project);
-    assert.deepEqual(out.trim().split("\n"), ["world: hello", "Hello", "true"]);
+    assert.deepEqual(out.trim().split("\n"), ["world: hello", "Hello", "true", "over ws"]);
 
     await Deno.writeTextFile(`${project}/typed.ts`, TYPED);
     await exec(`${bin}/tsc`, [

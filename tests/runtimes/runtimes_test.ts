@@ -100,7 +100,7 @@ async function runBundle(command: string, bundled: string): Promise<{ code: numb
 }
 
 for (const runtime of RUNTIMES) {
-  Deno.test(`the transport, socket, reliability and interop scenarios pass under ${runtime.name}`, async (t) => {
+  Deno.test(`the transport, socket, reliability, interop and ws scenarios pass under ${runtime.name}`, async (t) => {
     // Below tools/node_modules, so that the bundles' import("ws") finds the package there.
     await Deno.mkdir(`${tools}/.cache`, { recursive: true });
     const outdir = await Deno.makeTempDir({

@@ -43,6 +43,14 @@ export interface EventsOptions {
  * A ZeroMQ socket. Use one of the concrete types (`ReqSocket`, `PubSocket`,
  * ...); they all share this API.
  *
+ * `M` is what the socket receives: a plain {@linkcode Message} for the
+ * classic types, a message with properties for the draft types that have
+ * them (`ServerSocket` yields a `ServerMessage` with `routingId`,
+ * `DishSocket` a `DishMessage` with `group`). `receive()`, `for await`,
+ * `messages()` and the streams all yield the same `M`.
+ *
+ * @typeParam M The type of a received message.
+ *
  * @example Any socket type can bind, connect, send and receive
  * ```ts
  * import { PullSocket, PushSocket } from "@monocoque/zmtp";
@@ -56,9 +64,10 @@ export interface EventsOptions {
  * console.assert(new TextDecoder().decode(a) === "multi" && b.length === 4);
  * ```
  */
-export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable {
+export abstract class Socket<M extends Message = Message>
+  implements AsyncIterable<M>, AsyncDisposable {
   #core: SocketCore;
-  #readable: ReadableStream<Message> | undefined;
+  #readable: ReadableStream<M> | undefined;
   #writable: WritableStream<MessageLike> | undefined;
   /** Whether heartbeatTimeout was given; if not it follows heartbeatInterval, as at construction. */
   #heartbeatTimeoutSet: boolean;
@@ -335,8 +344,8 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
    * @returns The message.
    * @throws {ZmqError} `EAGAIN` after `receiveTimeout`, `EFSM` out of turn, `ETERM` once closed.
    */
-  receive(options?: OperationOptions): Promise<Message> {
-    return this.#core.receive(options?.signal) as Promise<Message>;
+  receive(options?: OperationOptions): Promise<M> {
+    return this.#core.receive(options?.signal) as Promise<M>;
   }
 
   /**
@@ -346,7 +355,7 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
    * it stays closed, like any stream: take a fresh one from
    * {@linkcode readableStream}.
    */
-  get readable(): ReadableStream<Message> {
+  get readable(): ReadableStream<M> {
     return this.#readable ??= this.readableStream();
   }
 
@@ -385,8 +394,8 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
    *   `receive()` gets) and gives back what it had not delivered.
    * @returns A new readable stream.
    */
-  readableStream(options?: OperationOptions): ReadableStream<Message> {
-    return messageReadable(this.#core, options?.signal) as ReadableStream<Message>;
+  readableStream(options?: OperationOptions): ReadableStream<M> {
+    return messageReadable(this.#core, options?.signal) as ReadableStream<M>;
   }
 
   /**
@@ -414,8 +423,8 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
    * @param options `signal` ends the iteration by rejecting the pending `next()`.
    * @returns An async iterator of messages.
    */
-  messages(options?: OperationOptions): AsyncIterableIterator<Message> {
-    return new MessageIterator(this.#core, options?.signal) as AsyncIterableIterator<Message>;
+  messages(options?: OperationOptions): AsyncIterableIterator<M> {
+    return new MessageIterator(this.#core, options?.signal) as AsyncIterableIterator<M>;
   }
 
   /**
@@ -461,7 +470,7 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
    *
    * @returns An async iterator of messages.
    */
-  [Symbol.asyncIterator](): AsyncIterator<Message> {
+  [Symbol.asyncIterator](): AsyncIterator<M> {
     return this.messages();
   }
 

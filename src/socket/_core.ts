@@ -39,9 +39,11 @@ export interface Pattern {
   ready?(pipe: Pipe): void;
   /** An incoming message; push it to `pipe.inbox` or drop it. */
   message(pipe: Pipe, frames: Message): void;
-  /** An incoming SUBSCRIBE/CANCEL command. */
-  subscription?(pipe: Pipe, topic: Uint8Array, subscribe: boolean): void;
-  /** A command other than SUBSCRIBE/CANCEL (and the session's own) arrived; ignored if absent. */
+  /**
+   * A command in the data phase other than the session's own (PING, PONG,
+   * ERROR): SUBSCRIBE, CANCEL, JOIN, LEAVE or any unknown name; ignored if
+   * absent. The one path by which commands reach a pattern.
+   */
   command?(pipe: Pipe, name: string, data: Uint8Array): void;
   /** Checks and transforms a message at the `send()` call; throws `ZmqError` (e.g. `EFSM`). */
   prepareSend(frames: Message): Message;
@@ -527,12 +529,9 @@ export class SocketCore implements PipeOwner {
   }
 
   pipeCommand(pipe: Pipe, name: string, data: Uint8Array): void {
-    if (pipe.attached) this.pattern.command?.(pipe, name, data);
-  }
-
-  pipeSubscription(pipe: Pipe, topic: Uint8Array, subscribe: boolean): void {
     if (!pipe.attached) return;
-    this.pattern.subscription?.(pipe, topic, subscribe);
+    this.pattern.command?.(pipe, name, data);
+    // A command may queue a message (XPUB's subscription messages).
     if (this.#receivers.length > 0) this.#pumpReceivers();
   }
 

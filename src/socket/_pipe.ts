@@ -23,6 +23,7 @@ import type { FairQueueSource } from "./_routing/fair_queue.ts";
 import type { Message } from "./_message.ts";
 import type { RoutingIdConflict } from "./events.ts";
 import type { ResolvedOptions } from "./options.ts";
+import type { PeerMetadata } from "./peer_metadata.ts";
 import { authenticate, createMechanism } from "./_security.ts";
 
 /** What a pipe reports to the socket that owns it. */
@@ -86,6 +87,11 @@ export class Pipe {
   inbox: FairQueueSource<Pipe, Message> | undefined;
   /** The handshake's result, while connected. */
   peer: PeerInfo | undefined;
+  /**
+   * The metadata of the last connection that completed its handshake, with
+   * the `peerMetadata` option; kept after it ends for the messages it left.
+   */
+  metadata: PeerMetadata | undefined;
   /** Why a ROUTER keeps this connection open but unused; `undefined` while in use. */
   parked: RoutingIdConflict | undefined;
   /** Abandons a ZAP request in flight; the owner calls it when the connection ends. */
@@ -282,6 +288,7 @@ export class Pipe {
       now,
       mechanism: createMechanism(o.security),
       routingId: o.routingId,
+      properties: o.metadata,
       maxMessageSize: o.maxMessageSize,
       handshakeInterval: o.handshakeInterval,
       heartbeatInterval: o.heartbeatInterval,

@@ -12,6 +12,7 @@ import { MessageIterator, messageReadable, messageWritable } from "./_message_st
 import type { Message as Frames, MessageLike } from "./_message.ts";
 import { toFrames } from "./_message.ts";
 import type { SocketEvent } from "./events.ts";
+import type { PeerMetadata } from "./peer_metadata.ts";
 import type {
   ConnectOptions,
   MutableInteger,
@@ -30,8 +31,20 @@ export type { FrameLike } from "./_message.ts";
  * WebCrypto (`crypto.subtle.verify`), `TextDecoder` or `Deno.stdout.write`.
  * Frames are zero-copy views or compact copies; use {@linkcode text} from
  * `@monocoque/zmtp` for strings.
+ *
+ * What a message knows beyond its frames travels as properties of the array,
+ * so `const [body] = message` keeps working and a received message can be
+ * sent on as it is: `peer`, the sender's {@linkcode PeerMetadata}, on a
+ * socket made with the `peerMetadata` option; SERVER and PEER messages add
+ * `routingId`, DISH messages `group`.
  */
-export type Message = Uint8Array<ArrayBuffer>[];
+export type Message = Uint8Array<ArrayBuffer>[] & {
+  /**
+   * The metadata of the peer that sent the message (libzmq's `zmq_msg_gets`),
+   * on sockets made with `peerMetadata: true`; absent otherwise.
+   */
+  readonly peer?: PeerMetadata;
+};
 
 /** Options for {@linkcode Socket.events}. */
 export interface EventsOptions {

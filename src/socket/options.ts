@@ -74,7 +74,10 @@ export interface SocketOptions {
    * `for await`, `messages()` or a stream. libzmq attaches it to every
    * message (`zmq_msg_gets`); here it is asked for, so the messages of
    * sockets without it stay plain arrays, compared and logged as such, at
-   * no cost. Default false.
+   * no cost. The metadata is the connection's when the message is taken: a
+   * connected peer's queue outlives a reconnect, so a message still queued
+   * from before one carries the new connection's metadata (libzmq labels
+   * each message as it is decoded). Default false.
    */
   peerMetadata?: boolean;
   /**

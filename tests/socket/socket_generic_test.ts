@@ -12,6 +12,7 @@ import {
   ClientSocket,
   type DishMessage,
   DishSocket,
+  merge,
   type Message,
   RadioSocket,
   type ServerMessage,
@@ -67,4 +68,18 @@ Deno.test("a DISH's readable yields its group", async () => {
   } finally {
     clearInterval(timer);
   }
+});
+
+Deno.test("merge() types each message as its socket receives it", async () => {
+  await using server = new ServerSocket();
+  const ep = await bindAny(server, "inproc");
+  await using client = new ClientSocket();
+  client.connect(ep);
+  await send(client, "merged");
+  const merged = merge([server], { signal: AbortSignal.timeout(WAIT) });
+  const { value } = await merged.next();
+  await merged.return?.();
+  const id: number = value!.message.routingId;
+  assert.ok(id > 0);
+  assert.equal(text(value!.message[0]), "merged");
 });

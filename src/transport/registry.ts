@@ -22,6 +22,7 @@ import { DENO_NET } from "./_runtime.ts";
 import { InprocTransport } from "./inproc.ts";
 import { IpcTransport } from "./ipc.ts";
 import { TcpTransport } from "./tcp.ts";
+import { UDP_SCHEME } from "./udp.ts";
 import type {
   EndpointBase,
   EndpointUse,
@@ -92,6 +93,7 @@ registerTransport<InprocEndpoint>("inproc", {
   format: formatInproc,
   transport: once(() => new InprocTransport()),
 });
+registerTransport("udp", UDP_SCHEME); // a datagram transport: RADIO/DISH only, see datagram.ts
 
 /**
  * Parses `scheme://address` through the scheme's registered grammar.

@@ -1,0 +1,58 @@
+/**
+ * libzmq's RADIO/DISH datagram format over `udp://` (src/udp_engine.cpp
+ * out_event, in_event): one message per datagram, a length byte, the group,
+ * then the body; no handshake, no ZMTP framing. Sans-IO; internal.
+ *
+ * @module
+ */
+
+import { GROUP_MAX_LENGTH } from "./_group.ts";
+
+/**
+ * The largest datagram a RADIO sends: libzmq's MAX_UDP_MSG (src/udp_engine.hpp).
+ * A libzmq DISH reads into a buffer this size, so a larger datagram would
+ * reach it cut short; libzmq's RADIO drops such a message, and so do we.
+ */
+export const SEND_MAX = 8192;
+
+/** The largest UDP payload over IPv4: the largest datagram a DISH accepts. */
+export const RECEIVE_MAX = 65507;
+
+/** A decoded datagram: the group and the body, views of one compact copy. */
+export interface RadioDatagram {
+  group: Uint8Array<ArrayBuffer>;
+  body: Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * Encodes one message, or returns `undefined` if it does not fit in
+ * {@linkcode SEND_MAX} bytes. The group is at most 15 bytes (checked at `send()`).
+ */
+export function encodeDatagram(group: Uint8Array, body: Uint8Array): Uint8Array | undefined {
+  const size = 1 + group.length + body.length;
+  if (size > SEND_MAX) return undefined;
+  const datagram = new Uint8Array(size);
+  datagram[0] = group.length;
+  datagram.set(group, 1);
+  datagram.set(body, 1 + group.length);
+  return datagram;
+}
+
+/**
+ * Decodes a received datagram into a copy (the receive buffer is reused), or
+ * says why it is malformed. libzmq's DISH drops a datagram whose group is
+ * longer than its bytes, but asserts (and aborts the process) on a group
+ * length over 15 (src/udp_engine.cpp in_event: errno_assert after
+ * dish_session_t::push_msg fails with EFAULT); we drop that one too.
+ */
+export function decodeDatagram(data: Uint8Array): RadioDatagram | string {
+  if (data.length === 0) return "Empty datagram";
+  if (data.length > RECEIVE_MAX) return `Datagram over ${RECEIVE_MAX} bytes`;
+  const groupLength = data[0];
+  if (groupLength > GROUP_MAX_LENGTH) {
+    return `Datagram with a ${groupLength}-byte group (at most ${GROUP_MAX_LENGTH})`;
+  }
+  if (1 + groupLength > data.length) return "Datagram shorter than its group";
+  const copy = data.slice(1);
+  return { group: copy.subarray(0, groupLength), body: copy.subarray(groupLength) };
+}

@@ -176,12 +176,14 @@ export class UdpTransport implements DatagramTransport<UdpEndpoint> {
    */
   listen(endpoint: UdpEndpoint): Promise<DatagramReceiver> {
     const text = formatUdp(endpoint);
-    if (!isMulticast(endpoint.host)) {
+    if (isMulticast(endpoint.host)) return this.#listenMulticast(endpoint, text);
+    try {
       const hostname = endpoint.host === "*" ? "0.0.0.0" : endpoint.host;
       const conn = this.#open(hostname, endpoint.port, false, text);
       return Promise.resolve(new UdpReceiver(conn, addrString(conn.addr)));
+    } catch (e) {
+      return Promise.reject(e);
     }
-    return this.#listenMulticast(endpoint, text);
   }
 
   async #listenMulticast(endpoint: UdpEndpoint, text: string): Promise<DatagramReceiver> {

@@ -41,9 +41,12 @@ export function encodeDatagram(group: Uint8Array, body: Uint8Array): Uint8Array 
 /**
  * Decodes a received datagram into a copy (the receive buffer is reused), or
  * says why it is malformed. libzmq's DISH drops a datagram whose group is
- * longer than its bytes, but asserts (and aborts the process) on a group
- * length over 15 (src/udp_engine.cpp in_event: errno_assert after
- * dish_session_t::push_msg fails with EFAULT); we drop that one too.
+ * longer than its bytes (src/udp_engine.cpp in_event). Spec 48 and our
+ * RADIO/DISH bound groups to 15 bytes; libzmq since 4.3.3 takes up to 255
+ * (ZMQ_GROUP_MAX_LENGTH in include/zmq.h), so a libzmq RADIO may send a
+ * longer one: it is dropped here, with an event, like any malformed datagram.
+ * (libzmq 4.3.5 reads the length byte as a signed char: a datagram starting
+ * with 0x80 or above aborts its DISH process, src/udp_engine.cpp in_event.)
  */
 export function decodeDatagram(data: Uint8Array): RadioDatagram | string {
   if (data.length === 0) return "Empty datagram";

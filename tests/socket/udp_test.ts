@@ -319,3 +319,21 @@ udpTest(
     );
   },
 );
+
+udpTest("DishSocket over udp serves for await and readable like any other endpoint", async () => {
+  await using dish = new DishSocket();
+  dish.join("g");
+  await dish.bind("udp://127.0.0.1:0");
+  await using radio = new RadioSocket();
+  radio.connect(dish.lastEndpoint!);
+  for (const body of ["one", "two", "three"]) await radio.send(body, { group: "g" });
+  const seen: string[] = [];
+  for await (const m of dish.messages({ signal: AbortSignal.timeout(WAIT) })) {
+    seen.push(show(m));
+    if (seen.length === 2) break;
+  }
+  const reader = dish.readableStream().getReader();
+  const { value } = await withTimeout(reader.read(), WAIT, "readable");
+  await reader.cancel();
+  assert.deepEqual([...seen, show(value!)], ["g:one", "g:two", "g:three"]);
+});

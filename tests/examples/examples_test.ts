@@ -38,6 +38,7 @@ const EXAMPLES: [file: string, expected: RegExp][] = [
     /^lru_broker: 10 requests answered by \d workers \(worker-1=\d+( worker-\d=\d+)*\)$/m,
   ],
   ["shutdown.ts", /^shutdown: 3 jobs handled, every socket closed$/m],
+  ["radio_dish_udp.ts", /^radio_dish_udp: thermometer got 2, everything got 4 over udp$/m],
 ];
 
 /** Generous: each example takes well under a second, but CI machines are slow. */
@@ -47,7 +48,7 @@ for (const [file, expected] of EXAMPLES) {
   Deno.test(`example ${file} runs to completion`, async () => {
     const url = new URL(`../../examples/${file}`, import.meta.url);
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", url.pathname],
+      args: ["run", "-A", "--unstable-net", url.pathname], // udp:// needs Deno.listenDatagram
       stdout: "piped",
       stderr: "piped",
     }).spawn();

@@ -60,8 +60,15 @@ export type {
   TcpEndpoint,
   Transport,
   TransportConnectOptions,
+  TransportListenOptions,
   TransportScheme,
 } from "./src/transport/types.ts";
+export {
+  type WsEndpoint,
+  type WsListener,
+  WsTransport,
+  type WsTransportOptions,
+} from "./src/transport/ws.ts";
 export { merge, type MergedMessage, type MergeOptions } from "./src/socket/merge.ts";
 export { ReqSocket } from "./src/socket/req.ts";
 export { RepSocket } from "./src/socket/rep.ts";

@@ -45,4 +45,5 @@ export type {
   TcpEndpoint,
   Transport,
   TransportConnectOptions,
+  TransportListenOptions,
 } from "../src/transport/types.ts";

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { BROKEN, FRAME, type FrameReader, NEED_MORE } from "./_framing.ts";
 import { EMPTY_BYTES, FLAG_LONG, type ViolationCode } from "./_wire.ts";
 
 /**
@@ -57,15 +58,10 @@ const EAGER_LIMIT = 1 << 20;
  */
 const TRUST_FRACTION = 4;
 
-/** Result of {@linkcode FrameDecoder.next}: a frame is ready. */
-export const FRAME = 1;
-/** Result of {@linkcode FrameDecoder.next}: the chunk is used up, feed more bytes. */
-export const NEED_MORE = 0;
-/** Result of {@linkcode FrameDecoder.next}: the stream is broken, see `error`. */
-export const BROKEN = -1;
+export { BROKEN, FRAME, NEED_MORE };
 
 /** Decodes frames from successive chunks; call `feed()` then `next()` until it is not `FRAME`. */
-export class FrameDecoder {
+export class FrameDecoder implements FrameReader {
   #maxFrame: number;
   #chunk: Uint8Array = EMPTY_BYTES;
   #pos = 0;
@@ -145,7 +141,7 @@ export class FrameDecoder {
     let pos = this.#pos;
     if (this.#partialSize > 0) return this.#continueBody(chunk, pos, end);
     if (this.#headerHave > 0) return this.#continueHeader(chunk, pos, end);
-    if (pos >= end) return NEED_MORE;
+    if (pos >= end) return this.#usedUp();
     const flags = chunk[pos];
     let size: number;
     if ((flags & FLAG_LONG) === 0) {
@@ -161,6 +157,20 @@ export class FrameDecoder {
     if (size > this.#maxFrame) return this.#tooLarge(size);
     if (pos + size <= end) return this.#whole(flags, chunk, pos, size);
     return this.#startBody(flags, size, chunk, pos, end);
+  }
+
+  /**
+   * The chunk is used up: forget it, the run copied from it and the last
+   * body, so a connection that goes quiet after a burst pins none of them
+   * (its read buffer can go back to the pool, its last run to the GC).
+   */
+  #usedUp(): number {
+    this.#chunk = EMPTY_BYTES;
+    this.#pos = 0;
+    this.#run = EMPTY_BYTES;
+    this.#runClass = 0;
+    this.#body = EMPTY_BYTES;
+    return NEED_MORE;
   }
 
   #longSize(bytes: Uint8Array, at: number): number {
@@ -189,8 +199,7 @@ export class FrameDecoder {
     let n = 0;
     while (pos < end) header[n++] = chunk[pos++];
     this.#headerHave = n;
-    this.#pos = end;
-    return NEED_MORE;
+    return this.#usedUp();
   }
 
   #continueHeader(chunk: Uint8Array, pos: number, end: number): number {
@@ -199,10 +208,7 @@ export class FrameDecoder {
     let have = this.#headerHave;
     while (have < need && pos < end) header[have++] = chunk[pos++];
     this.#headerHave = have;
-    if (have < need) {
-      this.#pos = end;
-      return NEED_MORE;
-    }
+    if (have < need) return this.#usedUp();
     this.#headerHave = 0;
     const flags = header[0];
     const size = need === 2 ? header[1] : this.#longSize(header, 1);
@@ -304,7 +310,7 @@ export class FrameDecoder {
         }
       }
     }
-    if (have + take < size) return NEED_MORE;
+    if (have + take < size) return this.#usedUp();
     this.#flags = this.#partialFlags;
     this.#body = this.#partial!;
     this.#partial = undefined;

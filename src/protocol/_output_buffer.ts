@@ -18,6 +18,7 @@
  * @module
  */
 
+import type { FrameWriter } from "./_framing.ts";
 import { FLAG_LONG } from "./_wire.ts";
 
 /** Largest chunk a batch grows to. */
@@ -44,7 +45,7 @@ function sizeFor(batch: number): number {
 }
 
 /** Encodes frames into a queue of byte arrays to write, in order. */
-export class OutputBuffer {
+export class OutputBuffer implements FrameWriter {
   #chunk: Uint8Array = EMPTY;
   #start = 0;
   #used = 0;

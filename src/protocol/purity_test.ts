@@ -3,9 +3,12 @@ import assert from "node:assert/strict";
 import curveCodec from "./_curve_codec.ts" with { type: "text" };
 import curveCrypto from "./_curve_crypto.ts" with { type: "text" };
 import frameDecoder from "./_frame_decoder.ts" with { type: "text" };
+import framing from "./_framing.ts" with { type: "text" };
 import greeting from "./_greeting.ts" with { type: "text" };
+import messageFraming from "./_message_framing.ts" with { type: "text" };
 import metadata from "./_metadata.ts" with { type: "text" };
 import outputBuffer from "./_output_buffer.ts" with { type: "text" };
+import streamFraming from "./_stream_framing.ts" with { type: "text" };
 import wire from "./_wire.ts" with { type: "text" };
 import zap from "./_zap.ts" with { type: "text" };
 import curveKeys from "./curve_keys.ts" with { type: "text" };
@@ -22,9 +25,12 @@ const KNOWN: Record<string, string> = {
   "_curve_codec.ts": curveCodec,
   "_curve_crypto.ts": curveCrypto,
   "_frame_decoder.ts": frameDecoder,
+  "_framing.ts": framing,
   "_greeting.ts": greeting,
+  "_message_framing.ts": messageFraming,
   "_metadata.ts": metadata,
   "_output_buffer.ts": outputBuffer,
+  "_stream_framing.ts": streamFraming,
   "_wire.ts": wire,
   "_zap.ts": zap,
   "curve_keys.ts": curveKeys,

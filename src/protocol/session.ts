@@ -16,20 +16,23 @@
  * - 29/PUBSUB: subscriptions travel as SUBSCRIBE/CANCEL commands to a 3.1
  *   peer and as `0x01`/`0x00`-prefixed messages to a 3.0 peer; libzmq 4.3.4
  *   does the same.
+ * - 45/ZWS (2.0) through the message framing: no greeting, one WebSocket
+ *   message per frame, subscriptions as `0x01`/`0x00`-prefixed messages (as
+ *   libzmq's ws_encoder.cpp sends them), and, for the bare `ZWS2.0`
+ *   subprotocol, libzmq's handshake without a mechanism: each side's first
+ *   message is its routing id (ws_engine.cpp `routing_id_msg`).
+ *
+ * The wire form of frames is the framing's business (`_framing.ts`): the
+ * stream framing for tcp, ipc and inproc, the message framing for ws and wss.
  *
  * @module
  */
 
-import { BROKEN, FRAME, FrameDecoder } from "./_frame_decoder.ts";
-import {
-  checkGreeting,
-  encodeGreeting,
-  greetingMechanism,
-  greetingMinorVersion,
-  isValidMechanismName,
-} from "./_greeting.ts";
+import { BROKEN, FRAME, type FrameReader, type FrameWriter, type Framing } from "./_framing.ts";
+import { isValidMechanismName } from "./_greeting.ts";
+import { MessageFraming } from "./_message_framing.ts";
 import { decodeMetadata, encodeMetadata, getProperty, isValidPropertyName } from "./_metadata.ts";
-import { OutputBuffer } from "./_output_buffer.ts";
+import { StreamFraming } from "./_stream_framing.ts";
 import {
   ascii,
   bytesEqualAt,
@@ -37,7 +40,6 @@ import {
   errorData,
   FLAG_COMMAND,
   FLAG_MORE,
-  GREETING_SIZE,
   latin1,
   ProtocolViolation,
   utf8,
@@ -111,6 +113,27 @@ export interface SessionOptions {
    * decoded in full.
    */
   canDeliver?: () => boolean;
+  /**
+   * How frames travel. `"stream"` (the default): the ZMTP greeting, then
+   * length-prefixed frames on a byte stream (tcp, ipc, inproc); feed any
+   * split of the bytes to {@linkcode Session.receive}. `"message"`: ZWS 2.0
+   * (rfc.zeromq.org spec 45) for ws and wss: no greeting (the WebSocket
+   * subprotocol negotiated the mechanism, which must be this session's), one
+   * message per frame whose first octet holds the flags; feed each received
+   * WebSocket message whole to `receive()`, and send each array from
+   * {@linkcode Session.takeOutput} as one binary message. Heartbeats are not
+   * sent with message framing: libzmq's ZWS engine answers WebSocket pings,
+   * not ZMTP PING commands (PINGs received are still answered).
+   */
+  framing?: "stream" | "message";
+  /**
+   * With `framing: "message"` only: the bare `ZWS2.0` subprotocol, libzmq's
+   * handshake without a mechanism (ws_engine.cpp `select_protocol`): no READY
+   * and no socket-type check; each side's first message is one frame holding
+   * its routing id. The peer's type is then unknown and reported as our
+   * type's usual partner (REQ for REP, DEALER for ROUTER, ...).
+   */
+  routingIdHandshake?: boolean;
 }
 
 /**
@@ -226,6 +249,29 @@ const MAX_PING_CONTEXT = 16;
 const PONG_BACKLOG = 1024 * 1024;
 const MAX_TTL = 0xffff * 100 + 99;
 
+/** The peer type reported when bare ZWS2.0 announces none: the usual partner of ours. */
+const PARTNER: Readonly<Record<SocketType, SocketType>> = {
+  PAIR: "PAIR",
+  PUB: "SUB",
+  SUB: "PUB",
+  REQ: "REP",
+  REP: "REQ",
+  DEALER: "ROUTER",
+  ROUTER: "DEALER",
+  PULL: "PUSH",
+  PUSH: "PULL",
+  XPUB: "XSUB",
+  XSUB: "XPUB",
+  SERVER: "CLIENT",
+  CLIENT: "SERVER",
+  RADIO: "DISH",
+  DISH: "RADIO",
+  GATHER: "SCATTER",
+  SCATTER: "GATHER",
+  PEER: "PEER",
+  CHANNEL: "CHANNEL",
+};
+
 function checkTime(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !(value >= 0) || value === Infinity) {
@@ -278,8 +324,10 @@ export class Session {
   #mechanism: Mechanism;
   #host: { -readonly [K in keyof MechanismHost]: MechanismHost[K] };
   #metadata: Uint8Array;
-  #out = new OutputBuffer();
-  #decoder: FrameDecoder;
+  #framing: Framing;
+  #out: FrameWriter;
+  #decoder: FrameReader;
+  #routingIdHandshake: boolean;
   #events: SessionEvent[] = [];
   #parts: Uint8Array[] = [];
   /**
@@ -294,8 +342,6 @@ export class Session {
   #canDeliver: (() => boolean) | undefined;
   // Decoding stopped by flow control with bytes of the chunk left.
   #held = false;
-  #greeting = new Uint8Array(GREETING_SIZE);
-  #greetingHave = 0;
   #peerMinorVersion = 1;
   #peer: PeerInfo | undefined;
   #codec: FrameCodec | undefined;
@@ -349,11 +395,24 @@ export class Session {
     this.#maxMessageSize = max === undefined || max < 0 ? Infinity : max;
     this.#onMessage = options.onMessage;
     this.#canDeliver = options.canDeliver;
-    this.#decoder = new FrameDecoder(this.#maxMessageSize);
+    const framing = options.framing ?? "stream";
+    if (framing !== "stream" && framing !== "message") {
+      throw new TypeError(`Option framing must be "stream" or "message", got ${framing}`);
+    }
+    this.#framing = framing === "stream"
+      ? new StreamFraming(this.#maxMessageSize)
+      : new MessageFraming(this.#maxMessageSize);
+    this.#out = this.#framing.writer;
+    this.#decoder = this.#framing.reader;
+    this.#routingIdHandshake = options.routingIdHandshake === true;
+    if (this.#routingIdHandshake && (framing !== "message" || mechanism.name !== "NULL")) {
+      throw new TypeError("Option routingIdHandshake needs message framing and the NULL mechanism");
+    }
 
     const handshake = checkTime("handshakeInterval", options.handshakeInterval, 30000);
     this.#handshakeAt = handshake > 0 ? now + handshake : Infinity;
     this.#heartbeatInterval = checkTime("heartbeatInterval", options.heartbeatInterval, 0);
+    if (framing === "message") this.#heartbeatInterval = 0;
     this.#heartbeatTimeout = options.heartbeatTimeout === undefined || options.heartbeatTimeout < 0
       ? this.#heartbeatInterval
       : checkTime("heartbeatTimeout", options.heartbeatTimeout, 0);
@@ -374,7 +433,20 @@ export class Session {
         this.#out.writeFrame(FLAG_COMMAND, commandPrefix(name), data);
       },
     };
-    this.#out.writeRaw(encodeGreeting(mechanism.name, mechanism.asServer));
+    this.#framing.start(mechanism.name, mechanism.asServer);
+    if (!this.#framing.hasGreeting) this.#startWithoutGreeting(options.routingId, now);
+  }
+
+  // ZWS: the subprotocol stood for the greeting, so the handshake starts at once.
+  #startWithoutGreeting(routingId: Uint8Array | undefined, now: number): void {
+    this.#peerMinorVersion = this.#host.peerMinorVersion = 1;
+    this.#host.peerAsServer = !this.#mechanism.asServer;
+    this.#transition("handshake");
+    if (this.#routingIdHandshake) {
+      this.#out.writeFrame(0, undefined, routingId ?? new Uint8Array(0));
+    } else {
+      this.#apply(this.#mechanism.start(this.#host), now);
+    }
   }
 
   static #encodeOwnMetadata(socketType: SocketType, options: SessionOptions): Uint8Array {
@@ -519,7 +591,8 @@ export class Session {
    * ```
    */
   receive(chunk: Uint8Array, now: number): void {
-    if (this.#phase === "closed" || chunk.length === 0) return;
+    // An empty message is a broken ZWS frame; an empty stream chunk is nothing.
+    if (this.#phase === "closed" || (chunk.length === 0 && this.#framing.hasGreeting)) return;
     if (this.#held) throw new Error("Cannot receive while decoding is paused: call resume()");
     this.#host.now = now;
     try {
@@ -788,8 +861,9 @@ export class Session {
    */
   subscribe(topic: Uint8Array): void {
     this.#checkReady();
-    if (this.#peerMinorVersion >= 1) this.#writeData(FLAG_COMMAND, SUBSCRIBE, topic);
-    else this.#writeData(0, SUBSCRIBE_PREFIX, topic);
+    if (this.#peerMinorVersion >= 1 && !this.#framing.legacySubscriptions) {
+      this.#writeData(FLAG_COMMAND, SUBSCRIBE, topic);
+    } else this.#writeData(0, SUBSCRIBE_PREFIX, topic);
   }
 
   /**
@@ -810,8 +884,9 @@ export class Session {
    */
   cancel(topic: Uint8Array): void {
     this.#checkReady();
-    if (this.#peerMinorVersion >= 1) this.#writeData(FLAG_COMMAND, CANCEL, topic);
-    else this.#writeData(0, CANCEL_PREFIX, topic);
+    if (this.#peerMinorVersion >= 1 && !this.#framing.legacySubscriptions) {
+      this.#writeData(FLAG_COMMAND, CANCEL, topic);
+    } else this.#writeData(0, CANCEL_PREFIX, topic);
   }
 
   /**
@@ -912,37 +987,29 @@ export class Session {
     if (this.#phase === "greeting") {
       start = this.#receiveGreeting(chunk, now);
       if (this.#phase === "greeting" || this.#phase === "closed") return;
+      if (start >= chunk.length) return;
     }
-    if (start >= chunk.length) return;
     this.#decoder.feed(chunk, start);
     this.#decodeFrames(now);
   }
 
   #receiveGreeting(chunk: Uint8Array, now: number): number {
-    const greeting = this.#greeting;
-    const have = this.#greetingHave;
-    const take = Math.min(GREETING_SIZE - have, chunk.length);
-    greeting.set(chunk.subarray(0, take), have);
-    this.#greetingHave = have + take;
-    const problem = checkGreeting(greeting, have, have + take);
-    if (problem !== undefined) {
-      this.#fail("protocol", "EPROTO", problem);
-      return take;
-    }
-    if (have + take < GREETING_SIZE) return take;
-    const theirs = greetingMechanism(greeting);
-    if (theirs !== this.#mechanism.name) {
+    const framing = this.#framing;
+    const take = framing.receiveGreeting(chunk, 0);
+    const greeting = framing.greeting;
+    if (greeting === undefined) return take;
+    if (greeting.mechanism !== this.#mechanism.name) {
       this.#fail(
         "protocol",
         "EPROTO",
         `Security mechanism mismatch: we use ${this.#mechanism.name}, the peer uses ${
-          theirs || "none"
+          greeting.mechanism || "none"
         }`,
       );
       return take;
     }
-    this.#peerMinorVersion = this.#host.peerMinorVersion = greetingMinorVersion(greeting);
-    this.#host.peerAsServer = greeting[32] !== 0;
+    this.#peerMinorVersion = this.#host.peerMinorVersion = greeting.minorVersion;
+    this.#host.peerAsServer = greeting.asServer;
     this.#transition("handshake");
     this.#apply(this.#mechanism.start(this.#host), now);
     return take;
@@ -1036,6 +1103,10 @@ export class Session {
   }
 
   #onHandshakeFrame(flags: number, body: Uint8Array, now: number): void {
+    if (this.#routingIdHandshake) {
+      this.#onRoutingIdFrame(flags, body, now);
+      return;
+    }
     if ((flags & FLAG_COMMAND) === 0) {
       throw new ProtocolViolation("Message frame received before the handshake completed");
     }
@@ -1054,6 +1125,32 @@ export class Session {
       return;
     }
     this.#apply(this.#mechanism.receiveCommand(this.#host, name, data), now);
+  }
+
+  // Bare ZWS2.0: the peer's first message is its routing id (ws_engine.cpp process_routing_id_msg).
+  #onRoutingIdFrame(flags: number, body: Uint8Array, now: number): void {
+    if ((flags & (FLAG_COMMAND | FLAG_MORE)) !== 0) {
+      throw new ProtocolViolation(
+        "The first ZWS2.0 message must be one frame holding a routing id",
+      );
+    }
+    if (body.length > 255) {
+      throw new ProtocolViolation(`Routing id of ${body.length} octets, at most 255 are allowed`);
+    }
+    const routingId = body.slice();
+    const properties = new Map<string, Uint8Array>();
+    if (routingId.length > 0) properties.set("Identity", routingId);
+    this.#becomeReady(
+      {
+        socketType: PARTNER[this.#socketType],
+        routingId: routingId.length > 0 ? routingId : undefined,
+        properties,
+        minorVersion: 1,
+        mechanism: this.#mechanism.name,
+      },
+      undefined,
+      now,
+    );
   }
 
   #onCommand(flags: number, body: Uint8Array, now: number): void {
@@ -1144,6 +1241,10 @@ export class Session {
       minorVersion: this.#peerMinorVersion,
       mechanism: this.#mechanism.name,
     };
+    this.#becomeReady(peer, codec, now);
+  }
+
+  #becomeReady(peer: PeerInfo, codec: FrameCodec | undefined, now: number): void {
     this.#transition("ready");
     this.#peer = peer;
     this.#codec = codec;

@@ -276,7 +276,7 @@ export class SocketCore implements PipeOwner {
     const transport = this.#transport(endpoint);
     let listener: Listener;
     try {
-      listener = await transport.listen(endpoint);
+      listener = await transport.listen(endpoint, { mechanism: this.options.security.mechanism });
     } catch (e) {
       this.events.emit({ type: "bindFailed", endpoint: address, error: e as Error });
       throw e;
@@ -398,7 +398,7 @@ export class SocketCore implements PipeOwner {
         signal = AbortSignal.any([abort.signal, timeout.signal]);
       }
       try {
-        conn = await transport.connect(endpoint, { signal });
+        conn = await transport.connect(endpoint, { signal, mechanism: o.security.mechanism });
       } catch (e) {
         clearTimeout(timer);
         if (abort.signal.aborted) return;

@@ -65,6 +65,28 @@ export interface PipeEnd {
  */
 const CHUNK = 256 * 1024;
 const FIRST_READ = 4 * 1024;
+/**
+ * Read chunks no view points into, shared by every pipe: a connection whose
+ * last read emptied its socket reads next into its own FIRST_READ buffer and
+ * gives its big chunk back, so a peer that sent one burst and went quiet
+ * costs FIRST_READ, not CHUNK (libzmq reads into a fixed 8 KiB batch), and a
+ * busy connection takes one back without allocating.
+ */
+const chunkPool: Uint8Array[] = [];
+const CHUNK_POOL = 8;
+
+function takeChunk(size: number): Uint8Array {
+  return size === CHUNK && chunkPool.length > 0 ? chunkPool.pop()! : new Uint8Array(size);
+}
+
+function giveChunk(chunk: Uint8Array): void {
+  if (chunk.length === CHUNK && chunkPool.length < CHUNK_POOL) chunkPool.push(chunk);
+}
+
+/** Read chunks waiting in the pool, in bytes (for memory tests). */
+export function pooledReadBytes(): number {
+  return chunkPool.length * CHUNK;
+}
 /** Bytes of encoded messages per transport write: enough to amortise a write, small enough to stay fair. */
 const FLUSH_BYTES = 256 * 1024;
 /**
@@ -103,6 +125,9 @@ export class Pipe {
   #conn: Connection | undefined;
   #session: Session | undefined;
   #writing = false;
+  /** The current connection's write settlements (see run()). */
+  #onWritten: () => void = () => {};
+  #onWriteFailed: (e: unknown) => void = () => {};
   #flushQueued = false;
   #closed = false;
   #paused: (() => void) | undefined;
@@ -121,6 +146,10 @@ export class Pipe {
   /** Whether views of #rx were handed out (large frames): then it is never overwritten. */
   #rxPinned = false;
   #rxSize = FIRST_READ;
+  /** The last read did not fill its view: the socket was emptied, the peer may be quiet. */
+  #rxDrained = true;
+  /** The FIRST_READ buffer read into after a draining read, kept for the pipe's life. */
+  #rxSmall: Uint8Array | undefined;
   #parkBudget = 0;
   #remote = "";
 
@@ -296,11 +325,37 @@ export class Pipe {
       heartbeatTimeToLive: o.heartbeatTimeToLive,
       onMessage: (frames) => this.owner.pipeMessage(this, frames),
       canDeliver: () => this.#canDeliver(),
+      // ws and wss carry ZWS 2.0: one message per frame, the mechanism negotiated beforehand.
+      framing: conn.framing,
+      routingIdHandshake: conn.framing === "message" && conn.mechanism === "",
     });
+    const session = this.#session;
+    // Made once per connection, not per write: a flush costs no closures.
+    this.#onWritten = () => {
+      if (this.#conn !== conn) return;
+      this.#writing = false;
+      this.#writesDone++;
+      // Deno completes small writes almost at once; flushing again right
+      // away would send one message per write while a producer loops on
+      // send(). Waiting one macrotask lets the batch fill (or the HWM
+      // block the producer), so writes carry hundreds of messages.
+      // A full queue means the producer already waits, and a pending
+      // receive means the application is done sending for now (a ROUTER
+      // or REP answering): flush at once, deferring would only add latency.
+      if (!this.hasRoom() || this.owner.receiving) this.#flush();
+      else if (this.queued > 0 || session.outputSize > 0) this.#scheduleFlush(true);
+      else this.#drained?.();
+    };
+    this.#onWriteFailed = (e: unknown) => {
+      if (this.#conn !== conn) return;
+      const error = e instanceof Error ? e : new Error(String(e));
+      this.#finish({ reason: error.message, error });
+    };
     const done = new Promise<PipeEnd>((resolve) => (this.#end = resolve));
     this.#flush();
     this.#armTimer();
-    this.#readLoop(conn);
+    if (conn.framing === "message") this.#readMessages(conn);
+    else this.#readLoop(conn);
     return done;
   }
 
@@ -376,23 +431,35 @@ export class Pipe {
         // buffer (a large frame, perhaps still queued, or decoded after a
         // pause), it is reused from the start. Decided here, at the next
         // read, because a paused session may still hand out views of it.
+        // After a read that emptied the socket the next one waits for the
+        // peer: it gets the small buffer, so a quiet peer holds no big one.
+        const want = this.#rxDrained ? FIRST_READ : this.#rxSize;
         if (!this.#rxPinned) {
-          if (this.#rx.length < this.#rxSize) this.#rx = new Uint8Array(this.#rxSize);
+          if (this.#rx.length !== want) {
+            giveChunk(this.#rx);
+            this.#rx = want === FIRST_READ
+              ? (this.#rxSmall ??= new Uint8Array(FIRST_READ))
+              : takeChunk(want);
+          }
           this.#rxUsed = 0;
-        } else if (this.#rx.length - this.#rxUsed < this.#rxSize >> 2) {
+        } else if (this.#rx.length - this.#rxUsed < want >> 2) {
           // Views of the old buffer may be in user hands: never overwrite it.
-          this.#rx = new Uint8Array(this.#rxSize);
+          if (this.#rx === this.#rxSmall) this.#rxSmall = undefined;
+          this.#rx = new Uint8Array(want);
           this.#rxUsed = 0;
           this.#rxPinned = false;
         }
-        const view = this.#rx.subarray(this.#rxUsed);
+        const view = this.#rxUsed === 0 ? this.#rx : this.#rx.subarray(this.#rxUsed);
         const n = await conn.read(view);
         if (this.#conn !== conn) return;
         if (n === null) {
           this.#finish({ reason: "Connection closed by peer" });
           return;
         }
-        if (n === view.length && this.#rxSize < CHUNK) this.#rxSize *= 2;
+        this.#rxDrained = n < view.length;
+        if (!this.#rxDrained && view.length >= this.#rxSize && this.#rxSize < CHUNK) {
+          this.#rxSize *= 2;
+        }
         if (this.parked !== undefined) this.#parkBudget -= n;
         const session = this.#session!;
         this.#decode(session, view.subarray(0, n));
@@ -406,8 +473,41 @@ export class Pipe {
     }
   }
 
+  /** Whether reading must wait: the peer's queue is full, the session paused, or parked out. */
+  #readBlocked(): boolean {
+    const parkedOut = this.parked !== undefined && this.#parkBudget <= 0;
+    if (parkedOut) this.#releaseReadBuffer();
+    return parkedOut || this.#session!.paused || !this.#canDeliver();
+  }
+
+  /** The read loop of a message connection (ws): each message is one frame, fed whole. */
+  async #readMessages(conn: Connection): Promise<void> {
+    try {
+      while (this.#conn === conn) {
+        if (this.#readBlocked()) {
+          await new Promise<void>((resolve) => (this.#paused = resolve));
+          continue;
+        }
+        const message = await conn.readMessage!();
+        if (this.#conn !== conn) return;
+        if (message === null) {
+          this.#finish({ reason: "Connection closed by peer" });
+          return;
+        }
+        if (this.parked !== undefined) this.#parkBudget -= message.length;
+        this.#decode(this.#session!, message);
+      }
+    } catch (e) {
+      if (this.#conn === conn) {
+        const error = e instanceof Error ? e : new Error(String(e));
+        this.#finish({ reason: error.message, error });
+      }
+    }
+  }
+
   #releaseReadBuffer(): void {
     this.#rx = new Uint8Array(0);
+    this.#rxSmall = undefined;
     this.#rxUsed = 0;
     this.#rxPinned = false;
   }
@@ -490,16 +590,18 @@ export class Pipe {
   #scheduleFlush(later = false): void {
     if (this.#flushQueued || this.#writing || this.#session === undefined) return;
     this.#flushQueued = true;
-    const run = () => {
-      this.#flushQueued = false;
-      this.#flush();
-    };
     // While received messages wait to be handled, the application is mid-batch
     // (a ROUTER answering a burst): its next replies come within this turn, so
     // one macrotask later they leave in one write instead of one write each.
-    if (later || this.owner.backlog) macrotask(run);
-    else queueMicrotask(run);
+    if (later || this.owner.backlog) macrotask(this.#queuedFlush);
+    else queueMicrotask(this.#queuedFlush);
   }
+
+  /** The scheduled flush; one function for the pipe's life, not one per schedule. */
+  #queuedFlush = (): void => {
+    this.#flushQueued = false;
+    this.#flush();
+  };
 
   /** Encodes queued messages and writes everything the session has, in one write. */
   #flush(): void {
@@ -531,28 +633,7 @@ export class Pipe {
     if (session.outputSize > 0) {
       const buffers = session.takeOutput();
       this.#writing = true;
-      conn.write(buffers).then(
-        () => {
-          if (this.#conn !== conn) return;
-          this.#writing = false;
-          this.#writesDone++;
-          // Deno completes small writes almost at once; flushing again right
-          // away would send one message per write while a producer loops on
-          // send(). Waiting one macrotask lets the batch fill (or the HWM
-          // block the producer), so writes carry hundreds of messages.
-          // A full queue means the producer already waits, and a pending
-          // receive means the application is done sending for now (a ROUTER
-          // or REP answering): flush at once, deferring would only add latency.
-          if (!this.hasRoom() || this.owner.receiving) this.#flush();
-          else if (this.queued > 0 || session.outputSize > 0) this.#scheduleFlush(true);
-          else this.#drained?.();
-        },
-        (e) => {
-          if (this.#conn !== conn) return;
-          const error = e instanceof Error ? e : new Error(String(e));
-          this.#finish({ reason: error.message, error });
-        },
-      );
+      conn.write(buffers).then(this.#onWritten, this.#onWriteFailed);
     } else if (this.queued === 0) {
       this.#drained?.();
     }

@@ -153,8 +153,12 @@ export class StreamConnection implements Connection, Disposable {
   readonly localEndpoint: string;
   #conn: Deno.Conn;
   #closed = false;
-  /** Serialises overlapping write() calls so their bytes never interleave. */
-  #tail: Promise<unknown> = Promise.resolve();
+  /** Writes started and not yet settled; overlapping ones are chained so bytes never interleave. */
+  #inflight = 0;
+  /** The promise of the last write started: a later write runs after it settles. */
+  #last: Promise<void> = Promise.resolve();
+  /** The unit of a single-unit write in flight. */
+  #unit: Uint8Array = EMPTY;
 
   constructor(conn: Deno.Conn, localEndpoint: string, remoteEndpoint: string) {
     this.#conn = conn;
@@ -176,9 +180,52 @@ export class StreamConnection implements Connection, Disposable {
     if (this.#closed) {
       return Promise.reject(new ZmqError("ECONNRESET", "Write on a closed connection"));
     }
-    const result = this.#tail.then(() => this.#writeNow(gatherWrites(buffers)));
-    this.#tail = result.catch(() => {});
+    const units = gatherWrites(buffers);
+    let result: Promise<void>;
+    if (this.#inflight++ === 0) {
+      // Nothing in flight (the socket layer writes one flush at a time): a
+      // single unit costs Deno's op promise and one reaction, no chain.
+      result = units.length === 1 ? this.#writeOne(units[0]) : this.#writeNow(units);
+    } else {
+      const next = () => this.#writeNow(units);
+      result = this.#last.then(next, next);
+    }
+    this.#last = result;
     return result;
+  }
+
+  #writeOne(unit: Uint8Array): Promise<void> {
+    this.#unit = unit;
+    return this.#conn.write(unit).then(this.#wrote, this.#failed);
+  }
+
+  #wrote = (n: number): Promise<void> | undefined => {
+    const unit = this.#unit;
+    if (n < unit.length) return this.#writeRest(unit, n);
+    this.#unit = EMPTY;
+    this.#inflight--;
+    returnGather(unit);
+    return undefined;
+  };
+
+  #failed = (err: unknown): never => {
+    const unit = this.#unit;
+    this.#unit = EMPTY;
+    this.#inflight--;
+    returnGather(unit);
+    throw this.#writeError(err);
+  };
+
+  async #writeRest(unit: Uint8Array, written: number): Promise<void> {
+    try {
+      await writeAll(this.#conn, unit.subarray(written));
+    } catch (err) {
+      throw this.#writeError(err);
+    } finally {
+      this.#unit = EMPTY;
+      this.#inflight--;
+      returnGather(unit);
+    }
   }
 
   // Takes the units, not the caller's buffers: once gathered, the chunks they
@@ -198,11 +245,17 @@ export class StreamConnection implements Connection, Disposable {
       }
     } catch (err) {
       for (i++; i < units.length; i++) returnGather(units[i]);
-      if (this.#closed || isClosedError(err)) {
-        throw new ZmqError("ECONNRESET", "Connection closed during write", { cause: err });
-      }
-      throw toZmqError(err, "ECONNRESET", "Write failed");
+      throw this.#writeError(err);
+    } finally {
+      this.#inflight--;
     }
+  }
+
+  #writeError(err: unknown): ZmqError {
+    if (this.#closed || isClosedError(err)) {
+      return new ZmqError("ECONNRESET", "Connection closed during write", { cause: err });
+    }
+    return toZmqError(err, "ECONNRESET", "Write failed");
   }
 
   close(): void {

@@ -23,6 +23,7 @@ import { InprocTransport } from "./inproc.ts";
 import { IpcTransport } from "./ipc.ts";
 import { TcpTransport } from "./tcp.ts";
 import { UDP_SCHEME } from "./udp.ts";
+import { formatWs, hasWebSocket, wsAddressParser, type WsEndpoint, WsTransport } from "./ws.ts";
 import type {
   EndpointBase,
   EndpointUse,
@@ -94,6 +95,19 @@ registerTransport<InprocEndpoint>("inproc", {
   transport: once(() => new InprocTransport()),
 });
 registerTransport("udp", UDP_SCHEME); // a datagram transport: RADIO/DISH only, see datagram.ts
+
+// ZWS 2.0: one transport serves both schemes (wss takes a certificate: register your own row).
+const ws = once(() => hasWebSocket() ? new WsTransport() : undefined);
+registerTransport<WsEndpoint>("ws", {
+  parse: wsAddressParser("ws"),
+  format: formatWs,
+  transport: ws,
+});
+registerTransport<WsEndpoint>("wss", {
+  parse: wsAddressParser("wss"),
+  format: formatWs,
+  transport: ws,
+});
 
 /**
  * Parses `scheme://address` through the scheme's registered grammar.

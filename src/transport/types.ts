@@ -127,6 +127,25 @@ export interface Connection {
   write(buffers: readonly Uint8Array[]): Promise<void>;
   /** Closes both directions; idempotent. Pending reads resolve to `null`. */
   close(): void;
+  /**
+   * How the connection carries frames: `"stream"` (the default) is a byte
+   * stream read with `read()`; `"message"` (ws, wss: ZWS 2.0) delivers whole
+   * messages through `readMessage()` and sends each buffer given to
+   * `write()` as one message.
+   */
+  readonly framing?: "stream" | "message";
+  /**
+   * Message connections: resolves to the next message, or `null` at the end
+   * or once closed; rejects with a `ZmqError` when the peer broke the
+   * transport's rules (e.g. sent a text WebSocket message).
+   */
+  readMessage?(): Promise<Uint8Array | null>;
+  /**
+   * Message connections: the security mechanism the transport negotiated
+   * (e.g. `"NULL"`), or `""` for none (bare `ZWS2.0`: libzmq's exchange of
+   * routing ids instead of a mechanism handshake).
+   */
+  readonly mechanism?: string;
 }
 
 /**
@@ -170,6 +189,24 @@ export interface Listener {
 export interface TransportConnectOptions {
   /** Aborts the attempt (the promise rejects with the signal's reason). */
   signal?: AbortSignal;
+  /** The socket's security mechanism (`"NULL"`, `"PLAIN"`, `"CURVE"`), for transports that negotiate it (ws). */
+  mechanism?: string;
+}
+
+/**
+ * Options for {@linkcode Transport.listen}.
+ *
+ * @example
+ * ```ts
+ * import type { TransportListenOptions } from "@monocoque/zmtp";
+ *
+ * const options: TransportListenOptions = { mechanism: "NULL" };
+ * console.assert(options.mechanism === "NULL");
+ * ```
+ */
+export interface TransportListenOptions {
+  /** The socket's security mechanism (`"NULL"`, `"PLAIN"`, `"CURVE"`), for transports that negotiate it (ws). */
+  mechanism?: string;
 }
 
 /**
@@ -186,7 +223,7 @@ export interface TransportConnectOptions {
  */
 export interface Transport<E extends EndpointBase = Endpoint> {
   /** Starts listening; rejects with `ZmqError` `EADDRINUSE`, `EADDRNOTAVAIL`, `EINVAL`. */
-  listen(endpoint: E): Promise<Listener>;
+  listen(endpoint: E, options?: TransportListenOptions): Promise<Listener>;
   /** Connects; rejects with `ZmqError` `ECONNREFUSED` (or another code) on failure. */
   connect(endpoint: E, options?: TransportConnectOptions): Promise<Connection>;
 }

@@ -163,6 +163,24 @@ Deno.test("TcpTransport keeps the order of overlapping write() calls", async () 
   assert.deepEqual(await reading, concat([a, b, c]));
 });
 
+Deno.test("TcpTransport keeps overlapping gathered writes intact while the reader lags", async () => {
+  using listener = await tcp.listen(parseEndpoint("tcp://127.0.0.1:0"));
+  const [client, server] = await connectPair(tcp, listener, parseEndpoint(listener.endpoint));
+  using _s = server;
+  // Each write is one gathered unit (pooled, 200 KiB): with the reader behind,
+  // 8 MiB in all, more than the socket buffers hold: writes complete partially,
+  // and a gather returned twice and reused would show as corrupt bytes.
+  const writes: Uint8Array[][] = [];
+  for (let w = 0; w < 40; w++) {
+    writes.push(Array.from({ length: 50 }, (_, i) => pattern(4000 + i, w * 50 + i)));
+  }
+  const sent = Promise.all(writes.map((buffers) => client.write(buffers)));
+  const reading = readToEnd(server, 20_000);
+  await within(sent, 20_000, "writes");
+  client.close();
+  assert.deepEqual(await reading, concat(writes.flat()));
+});
+
 Deno.test("TcpTransport read() resolves null at end of stream and once closed", async () => {
   using listener = await tcp.listen(parseEndpoint("tcp://127.0.0.1:0"));
   const [client, server] = await connectPair(tcp, listener, parseEndpoint(listener.endpoint));

@@ -13,7 +13,17 @@
 import type { EndpointBase } from "./types.ts";
 import { udpTransport } from "./udp.ts";
 
-/** One datagram received. */
+/**
+ * One datagram received.
+ *
+ * @example Keep a copy
+ * ```ts
+ * import type { Datagram } from "./datagram.ts";
+ *
+ * const keep = (d: Datagram) => d.data.slice();
+ * console.assert(keep({ data: new Uint8Array([1]), remote: "udp://127.0.0.1:5" })[0] === 1);
+ * ```
+ */
 export interface Datagram {
   /** Its bytes: a view valid only until the receiver's next `receive()` (copy what you keep). */
   readonly data: Uint8Array;
@@ -21,7 +31,21 @@ export interface Datagram {
   readonly remote: string;
 }
 
-/** A bound datagram socket that receives (a DISH's `bind()`). */
+/**
+ * A bound datagram socket that receives (a DISH's `bind()`).
+ *
+ * @example Count datagrams until closed
+ * ```ts
+ * import type { DatagramReceiver } from "./datagram.ts";
+ *
+ * async function count(receiver: DatagramReceiver): Promise<number> {
+ *   let n = 0;
+ *   while ((await receiver.receive()) !== null) n++;
+ *   return n;
+ * }
+ * console.assert(typeof count === "function");
+ * ```
+ */
 export interface DatagramReceiver {
   /** The bound endpoint with port 0 resolved, e.g. `"udp://127.0.0.1:40123"`. */
   readonly endpoint: string;
@@ -34,7 +58,23 @@ export interface DatagramReceiver {
   close(): void;
 }
 
-/** A datagram socket that sends to one target (a RADIO's `connect()`). */
+/**
+ * A datagram socket that sends to one target (a RADIO's `connect()`).
+ *
+ * @example Send and release
+ * ```ts
+ * import type { DatagramSender } from "./datagram.ts";
+ *
+ * async function once(sender: DatagramSender, datagram: Uint8Array): Promise<void> {
+ *   try {
+ *     await sender.send(datagram);
+ *   } finally {
+ *     sender.close();
+ *   }
+ * }
+ * console.assert(typeof once === "function");
+ * ```
+ */
 export interface DatagramSender {
   /** The target, as an endpoint string. */
   readonly endpoint: string;
@@ -44,7 +84,19 @@ export interface DatagramSender {
   close(): void;
 }
 
-/** A datagram transport for one scheme. */
+/**
+ * A datagram transport for one scheme.
+ *
+ * @example The udp transport (needs `--unstable-net`)
+ * ```ts ignore
+ * import { datagramTransportFor } from "./datagram.ts";
+ * import { resolveEndpoint } from "./registry.ts";
+ *
+ * const endpoint = resolveEndpoint("udp://127.0.0.1:0", "bind");
+ * const receiver = await datagramTransportFor(endpoint)!.listen(endpoint);
+ * receiver.close();
+ * ```
+ */
 export interface DatagramTransport<E extends EndpointBase = EndpointBase> {
   /** Binds a receiver (and joins a multicast group); rejects with `EADDRINUSE`, `EADDRNOTAVAIL`, ... */
   listen(endpoint: E): Promise<DatagramReceiver>;
@@ -63,6 +115,14 @@ const DATAGRAM_SCHEMES: ReadonlyMap<string, () => DatagramTransport> = new Map([
  *
  * @param endpoint An endpoint string, e.g. `"udp://127.0.0.1:5555"`.
  * @returns True for `udp://...`.
+ *
+ * @example
+ * ```ts
+ * import { isDatagramEndpoint } from "./datagram.ts";
+ *
+ * console.assert(isDatagramEndpoint("udp://127.0.0.1:5555"));
+ * console.assert(!isDatagramEndpoint("tcp://127.0.0.1:5555"));
+ * ```
  */
 export function isDatagramEndpoint(endpoint: string): boolean {
   if (typeof endpoint !== "string") return false;
@@ -77,6 +137,13 @@ export function isDatagramEndpoint(endpoint: string): boolean {
  * @returns Its transport, or `undefined` for a byte-stream scheme.
  * @throws {ZmqError} `EPROTONOSUPPORT` if the runtime cannot serve the
  * scheme (Deno without `--unstable-net` has no `Deno.listenDatagram`).
+ *
+ * @example A byte-stream scheme has none
+ * ```ts
+ * import { datagramTransportFor } from "./datagram.ts";
+ *
+ * console.assert(datagramTransportFor({ transport: "tcp" }) === undefined);
+ * ```
  */
 export function datagramTransportFor<E extends EndpointBase>(
   endpoint: E,

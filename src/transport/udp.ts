@@ -242,6 +242,17 @@ let shared: UdpTransport | undefined;
  *
  * @returns The transport.
  * @throws {ZmqError} `EPROTONOSUPPORT` without `Deno.listenDatagram`.
+ *
+ * @example
+ * ```ts
+ * import { udpTransport } from "./udp.ts";
+ *
+ * try {
+ *   console.assert(udpTransport() === udpTransport());
+ * } catch (e) {
+ *   console.assert((e as { code: string }).code === "EPROTONOSUPPORT"); // no --unstable-net
+ * }
+ * ```
  */
 export function udpTransport(): UdpTransport {
   return shared ??= new UdpTransport();
@@ -252,6 +263,14 @@ export function udpTransport(): UdpTransport {
  * byte-stream transport. Sockets other than RADIO and DISH get
  * `ENOCOMPATPROTO` from `bind()`/`connect()`, as in libzmq (src/socket_base.cpp
  * check_protocol); RADIO and DISH take `udp://` through `datagram.ts`.
+ *
+ * @example
+ * ```ts
+ * import { UDP_SCHEME } from "./udp.ts";
+ *
+ * const endpoint = UDP_SCHEME.parse("eth0;239.0.0.1:5555", "bind", "udp://eth0;239.0.0.1:5555");
+ * console.assert(UDP_SCHEME.format(endpoint) === "udp://eth0;239.0.0.1:5555");
+ * ```
  */
 export const UDP_SCHEME: TransportScheme<UdpEndpoint> = {
   parse: parseUdp,

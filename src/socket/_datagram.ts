@@ -340,6 +340,8 @@ export class DatagramOutbound {
       return;
     }
     if (!outbound.discard) core.events.emit({ type: "connected", endpoint: outbound.endpoint });
+    // Each send is awaited before the next is encoded: one buffer serves them all.
+    const scratch = new Uint8Array(SEND_MAX);
     try {
       while (!outbound.discard) {
         if (outbound.head === outbound.queue.length) {
@@ -353,7 +355,7 @@ export class DatagramOutbound {
         const [group, body] = outbound.queue[outbound.head];
         outbound.queue[outbound.head++] = undefined!;
         try {
-          await sender.send(encodeDatagram(group, body)!);
+          await sender.send(encodeDatagram(group, body, scratch)!);
         } catch (e) {
           if (outbound.discard) break;
           const error = e instanceof ZmqError ? e : new ZmqError("EHOSTUNREACH", String(e));

@@ -26,12 +26,19 @@ export interface RadioDatagram {
 
 /**
  * Encodes one message, or returns `undefined` if it does not fit in
- * {@linkcode SEND_MAX} bytes. The group is at most 15 bytes (checked at `send()`).
+ * {@linkcode SEND_MAX} bytes. The group is at most 15 bytes (checked at
+ * `send()`). With `scratch` (at least {@linkcode SEND_MAX} bytes) the
+ * datagram is a view of it, valid until the next call: a writer that awaits
+ * each send allocates nothing per message.
  */
-export function encodeDatagram(group: Uint8Array, body: Uint8Array): Uint8Array | undefined {
+export function encodeDatagram(
+  group: Uint8Array,
+  body: Uint8Array,
+  scratch?: Uint8Array,
+): Uint8Array | undefined {
   const size = 1 + group.length + body.length;
   if (size > SEND_MAX) return undefined;
-  const datagram = new Uint8Array(size);
+  const datagram = scratch === undefined ? new Uint8Array(size) : scratch.subarray(0, size);
   datagram[0] = group.length;
   datagram.set(group, 1);
   datagram.set(body, 1 + group.length);

@@ -13,6 +13,13 @@ Deno.test("encodeDatagram writes libzmq's length byte, group, then body", () => 
   assert.deepEqual(encodeDatagram(new Uint8Array(0), new Uint8Array(0)), new Uint8Array([0]));
 });
 
+Deno.test("encodeDatagram writes into a scratch buffer when given one", () => {
+  const scratch = new Uint8Array(SEND_MAX);
+  const datagram = encodeDatagram(utf8("g"), utf8("hi"), scratch)!;
+  assert.deepEqual([...datagram], [1, 0x67, 0x68, 0x69]);
+  assert.equal(datagram.buffer, scratch.buffer);
+});
+
 Deno.test("encodeDatagram refuses a message over libzmq's 8192-byte datagram", () => {
   assert.equal(encodeDatagram(utf8("g"), new Uint8Array(SEND_MAX - 2))?.length, SEND_MAX);
   assert.equal(encodeDatagram(utf8("g"), new Uint8Array(SEND_MAX - 1)), undefined);

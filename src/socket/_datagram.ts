@@ -167,11 +167,6 @@ export class DatagramInbound {
     });
   }
 
-  /** Whether messages wait (of groups that may have been left since). */
-  get empty(): boolean {
-    return this.#queue.empty;
-  }
-
   /** The next message of a joined group, fair-queued across endpoints. */
   take(): GroupedMessage | undefined {
     for (let m = this.#queue.shift(); m !== undefined; m = this.#queue.shift()) {
@@ -239,11 +234,6 @@ export class DatagramOutbound {
   /** @param core The RADIO's core: options, events, background jobs. */
   constructor(core: SocketCore) {
     this.#core = core;
-  }
-
-  /** Whether any endpoint is connected. */
-  get size(): number {
-    return this.#connected.size;
   }
 
   connect(address: string): void {

@@ -6,8 +6,6 @@
  * @module
  */
 
-import { GROUP_MAX_LENGTH } from "./_group.ts";
-
 /**
  * The largest datagram a RADIO sends: libzmq's MAX_UDP_MSG (src/udp_engine.hpp).
  * A libzmq DISH reads into a buffer this size, so a larger datagram would
@@ -56,7 +54,7 @@ export function encodeDatagram(
 export function decodeDatagram(data: Uint8Array): RadioDatagram | string {
   if (data.length === 0) return "Empty datagram";
   if (data.length > RECEIVE_MAX) return `Datagram over ${RECEIVE_MAX} bytes`;
-  const groupLength = data[0]; // at most 255 = GROUP_MAX_LENGTH, by construction
+  const groupLength = data[0]; // at most 255, the largest group (_group.ts)
   if (1 + groupLength > data.length) {
     return `Datagram shorter than its ${groupLength}-byte group`;
   }

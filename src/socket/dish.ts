@@ -24,7 +24,7 @@ import { GROUP_MAX_LENGTH, groupBytes, groupKey } from "./_group.ts";
 import type { Message as Frames } from "./_message.ts";
 import { BasePattern, notSupported } from "./_pattern.ts";
 import type { Pipe } from "./_pipe.ts";
-import type { ConnectOptions, OperationOptions, SocketOptions } from "./options.ts";
+import type { ConnectOptions, SocketOptions } from "./options.ts";
 import { type Message, Socket } from "./socket.ts";
 
 /** A message a {@linkcode DishSocket} received: one frame, and the group it was published to. */

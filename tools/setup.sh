@@ -3,6 +3,8 @@
 #   Debian: python3-zmq (pyzmq on libzmq, the dependable interop peer; /usr/bin/python3 only),
 #           libzmq3-dev (C peer and bench harness), gcc + make + liburing-dev (native transport)
 #   npm:    zeromq@6.8.0 for the Node interop peer, in tests/interop/peers/node_modules (git-ignored)
+#   browser: Debian's chromium, and esbuild + playwright-core (drives /usr/bin/chromium, downloads no
+#           browser) in tools/node_modules (git-ignored), for tests/browser/
 # Idempotent and quick when everything is there (dpkg-query and test -e, no network).
 # Run as root to install Debian packages; otherwise it uses `sudo -n` if that works, or says
 # exactly what to run.
@@ -12,6 +14,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 peers="$root/tests/interop/peers"
 zeromq_version="6.8.0"
 debs=(python3-zmq libzmq3-dev gcc make liburing-dev)
+# The browser suite (tests/browser/): Chromium from Debian, the bundler and the driver from npm.
+# @noble/*: the versions deno.json maps, which esbuild resolves by bare name from node_modules.
+debs+=(chromium)
+browser_packages=(esbuild@0.28.2 playwright-core@1.65.1 @noble/ciphers@2.4.0 @noble/curves@2.4.0)
 start=$(date +%s%N)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -60,6 +66,23 @@ if ! { [ -e "$zeromq_pkg" ] && grep -q "\"version\": \"$zeromq_version\"" "$zero
 fi
 if ! (cd "$peers" && node -e 'require("zeromq")') 2>/dev/null; then
   log "node cannot load zeromq@$zeromq_version from $peers/node_modules"
+  exit 1
+fi
+
+browser_missing=()
+for spec in "${browser_packages[@]}"; do
+  pkg="$root/tools/node_modules/${spec%@*}/package.json"
+  grep -q "\"version\": \"${spec##*@}\"" "$pkg" 2>/dev/null || browser_missing+=("$spec")
+done
+if [ "${#browser_missing[@]}" -gt 0 ]; then
+  log "installing ${browser_missing[*]} into tools/node_modules"
+  # One npm call names every package kept in tools/node_modules: npm removes what a call into a
+  # prefix without package.json does not name. playwright-core's install downloads nothing.
+  npm install --prefix "$root/tools" --no-save --no-package-lock --no-audit --no-fund \
+    --loglevel=error ${tool_packages[@]+"${tool_packages[@]}"} "${browser_packages[@]}" >/dev/null
+fi
+if ! "$root/tools/node_modules/.bin/esbuild" --version >/dev/null 2>&1; then
+  log "tools/node_modules/.bin/esbuild does not run"
   exit 1
 fi
 

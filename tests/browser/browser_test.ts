@@ -1,0 +1,170 @@
+/**
+ * Monocoque in a real browser: Debian's Chromium, headless, loads a page
+ * that bundles `mod.ts` with esbuild (`platform: "browser"`, no shims) and
+ * runs REQ, SUB, DEALER and PUSH over `ws://` against Deno servers, then a
+ * REQ against libzmq (zeromq.js 6.8.0 under Node); the test reads the page's
+ * report and checks both ends. See `_harness.ts` for how the page is built,
+ * served and driven.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { PubSocket, PullSocket, RepSocket, RouterSocket, type SocketOptions } from "../../mod.ts";
+import { Peer } from "../_util/peer.ts";
+import { withTimeout } from "../_util/timeout.ts";
+import type { PageReport } from "./_page.ts";
+import {
+  assertInstalled,
+  type Bundle,
+  bundlePage,
+  type PageRun,
+  runPage,
+  servePage,
+} from "./_harness.ts";
+
+/** The page's socket timeouts: Chromium starts slowly on a loaded 2-core machine. */
+const PAGE_WAIT = 20_000;
+/** The whole browser run: start, load and every scenario. */
+const BROWSER_WAIT = 60_000;
+const PUSH_COUNT = 3;
+
+let bundled: Promise<Bundle> | undefined;
+/** The page bundle, built once for every test of this file. */
+function bundle(): Promise<Bundle> {
+  assertInstalled();
+  return bundled ??= bundlePage();
+}
+
+const decoder = new TextDecoder();
+const texts = (message: Uint8Array[]) => message.map((f) => decoder.decode(f));
+
+/** The page's report, or a failure that shows what the page said. */
+function reportOf(run: PageRun): PageReport {
+  const detail = `console:\n${run.console.join("\n")}\nerrors:\n${run.errors.join("\n")}`;
+  if (!("ok" in run.outcome)) {
+    assert.fail(`the page failed: ${run.outcome.error}\n${run.outcome.stack ?? ""}\n${detail}`);
+  }
+  assert.deepEqual(run.errors, [], `uncaught errors on the page\n${detail}`);
+  return run.outcome.ok;
+}
+
+/** What every page run reports besides its scenarios: the browser's own transports. */
+function assertBrowserBasics(report: PageReport): void {
+  assert.deepEqual(report.runtime, {
+    deno: "undefined",
+    setImmediate: "undefined",
+    webSocket: "function",
+  });
+  assert.deepEqual(report.inproc, ["inproc", "works"]);
+  assert.deepEqual(report.unsupported, {
+    "bind tcp://127.0.0.1:5555": "EPROTONOSUPPORT",
+    "connect tcp://127.0.0.1:5555": "EPROTONOSUPPORT",
+    "bind ipc:///tmp/monocoque-browser": "EPROTONOSUPPORT",
+    "connect ipc:///tmp/monocoque-browser": "EPROTONOSUPPORT",
+  });
+}
+
+Deno.test("esbuild bundles mod.ts for the browser with no warnings and no node: imports", async () => {
+  const { code, diagnostics } = await bundle();
+  assert.equal(diagnostics, "");
+  // A bundle's own imports start their line; JSDoc examples kept in it start with " * ".
+  assert.doesNotMatch(
+    code,
+    /^(?:import|export)\b[^\n]*["']node:|\b(?:import|require)\(\s*["']node:/m,
+  );
+  assert.match(code, /\bReqSocket\b/);
+});
+
+Deno.test("a browser page runs REQ, SUB, DEALER and PUSH against Deno servers over ws://", async () => {
+  const { code } = await bundle();
+  await using page = servePage(code);
+  const origins: (string | null)[] = [];
+  const options: SocketOptions = {
+    linger: 0,
+    receiveTimeout: BROWSER_WAIT,
+    sendTimeout: PAGE_WAIT,
+  };
+  await using rep = new RepSocket({
+    ...options,
+    // The browser's WebSocket sends the page's origin: only that one is let in.
+    wsCheckOrigin: (origin) => {
+      origins.push(origin);
+      return origin === page.origin;
+    },
+  });
+  await using pub = new PubSocket(options);
+  await using router = new RouterSocket(options);
+  await using pull = new PullSocket(options);
+  for (const s of [rep, pub, router, pull]) await s.bind("ws://127.0.0.1:0");
+
+  const served = Promise.allSettled([
+    (async () => {
+      const request = await rep.receive();
+      await rep.send(["hello back", ...request]);
+      return texts(request);
+    })(),
+    (async () => {
+      await pub.waitForSubscribers(1, { timeout: BROWSER_WAIT });
+      await pub.send(["news.today", "not subscribed"]);
+      await pub.send(["weather.paris", "21C"]);
+    })(),
+    (async () => {
+      const [id, ...body] = await router.receive();
+      await router.send([id, "pong", ...body.slice(1)]);
+      return texts(body);
+    })(),
+    (async () => {
+      const got: string[][] = [];
+      while (got.length < PUSH_COUNT) got.push(texts(await pull.receive()));
+      return got;
+    })(),
+  ]);
+
+  const report = reportOf(
+    await runPage(page.url, {
+      rep: rep.lastEndpoint!,
+      pub: pub.lastEndpoint!,
+      router: router.lastEndpoint!,
+      pull: pull.lastEndpoint!,
+      pushCount: PUSH_COUNT,
+      timeout: PAGE_WAIT,
+    }, BROWSER_WAIT),
+  );
+  assert.deepEqual(report.req, ["hello back", "hello", "from the browser"]);
+  assert.deepEqual(report.sub, ["weather.paris", "21C"]);
+  assert.deepEqual(report.dealer, ["pong", "1"]);
+  assert.equal(report.push, PUSH_COUNT);
+  assertBrowserBasics(report);
+
+  const [request, published, pinged, pushed] = await withTimeout(served, PAGE_WAIT, "the servers");
+  for (const r of [request, published, pinged, pushed]) {
+    if (r.status === "rejected") throw r.reason;
+  }
+  assert.deepEqual((request as PromiseFulfilledResult<string[]>).value, [
+    "hello",
+    "from the browser",
+  ]);
+  assert.deepEqual((pinged as PromiseFulfilledResult<string[]>).value, ["ping", "1"]);
+  assert.deepEqual(
+    (pushed as PromiseFulfilledResult<string[][]>).value,
+    Array.from({ length: PUSH_COUNT }, (_, i) => ["push", String(i)]),
+  );
+  assert.deepEqual(origins, [page.origin]);
+});
+
+Deno.test("a browser REQ round-trips with a libzmq REP (zeromq.js under Node) over ws://", async () => {
+  const { code } = await bundle();
+  await using page = servePage(code);
+  await using rep = await Peer.start({ impl: "zeromqjs", type: "REP", bind: "ws://127.0.0.1:*" });
+  assert.match(rep.endpoint, /^ws:\/\/127\.0\.0\.1:\d+/);
+  // libzmq's REP echoes the request back, whenever the browser gets to send it.
+  const echoed = rep.echo(1, BROWSER_WAIT);
+  echoed.catch(() => {});
+  const report = reportOf(
+    await runPage(page.url, { rep: rep.endpoint, timeout: PAGE_WAIT }, BROWSER_WAIT),
+  );
+  assert.deepEqual(report.req, ["hello", "from the browser"]);
+  assertBrowserBasics(report);
+  assert.equal(await echoed, 1);
+});

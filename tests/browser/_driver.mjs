@@ -1,6 +1,6 @@
 // Drives Debian's Chromium, headless, for tests/browser/: `node _driver.mjs URL TIMEOUT_MS`
 // opens URL, waits until the page sets `data-done` on <body>, and prints one JSON line on stdout:
-// { result: <text of #result>, console: [lines], errors: [uncaught page errors] }.
+// { result: <text of #result> or null, console: [lines], errors: [uncaught page errors] }.
 // playwright-core (pinned, from tools/node_modules, installed by tools/setup.sh) drives the
 // browser at /usr/bin/chromium (or $CHROMIUM); it downloads no browser of its own. Every wait is
 // bounded by TIMEOUT_MS, and a hard deadline ends the process (and so the browser) after it.
@@ -47,10 +47,19 @@ const browser = await chromium.launch({
 try {
   const page = await browser.newPage();
   page.on("console", (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
-  page.on("pageerror", (e) => errors.push(String(e?.stack ?? e)));
+  // An uncaught error (a bundle that throws as it loads, say) ends the wait at once: the page
+  // would never report.
+  let failed;
+  const crashed = new Promise((resolve) => failed = resolve);
+  page.on("pageerror", (e) => {
+    errors.push(String(e?.stack ?? e));
+    failed();
+  });
   await page.goto(url, { timeout });
-  await page.waitForSelector("body[data-done]", { state: "attached", timeout });
-  const result = await page.textContent("#result", { timeout });
+  const done = page.waitForSelector("body[data-done]", { state: "attached", timeout });
+  done.catch(() => {});
+  const reported = await Promise.race([done.then(() => true), crashed.then(() => false)]);
+  const result = reported ? await page.textContent("#result", { timeout }) : null;
   process.stdout.write(JSON.stringify({ result, console: consoleLines, errors }) + "\n");
 } finally {
   await browser.close();

@@ -1,6 +1,6 @@
 /**
- * The Deno side of the browser test: bundles `_page.ts` (and with it
- * `mod.ts`) with the pinned esbuild for the browser, serves it on loopback
+ * The Deno side of the browser test: {@linkcode bundle}s `_page.ts` (and
+ * with it `mod.ts`) with the pinned esbuild for the browser, serves it on loopback
  * with {@linkcode servePage}, and has headless Chromium run it through
  * `_driver.mjs` (playwright-core under Node) with {@linkcode runPage}.
  * tools/setup.sh installs all three (Debian's chromium, esbuild and
@@ -17,7 +17,6 @@ const tools = new URL("tools/node_modules/", root);
 const ESBUILD = new URL(".bin/esbuild", tools).pathname;
 const PLAYWRIGHT = new URL("playwright-core/package.json", tools).pathname;
 const DRIVER = new URL("tests/browser/_driver.mjs", root).pathname;
-const PAGE = new URL("tests/browser/_page.ts", root).pathname;
 const CHROMIUM = Deno.env.get("CHROMIUM") ?? "/usr/bin/chromium";
 
 const HTML = `<!doctype html>
@@ -38,7 +37,7 @@ export function assertInstalled(): void {
   }
 }
 
-/** What esbuild made of `_page.ts`. */
+/** What esbuild made of an entry. */
 export interface Bundle {
   /** The bundled script. */
   readonly code: string;
@@ -47,15 +46,24 @@ export interface Bundle {
 }
 
 /**
- * Bundles `_page.ts` for the browser: ESM, `platform: "browser"`, no shims
- * and no externals, so a `node:` import anywhere on the path fails the
- * build. The `@noble` packages resolve by bare name from tools/node_modules
- * (NODE_PATH: the repository's own sources are not under it).
+ * Bundles a module of this repository for the browser: ESM,
+ * `platform: "browser"`, no shims and no externals, so a `node:` import
+ * anywhere on the path fails the build. The `@noble` packages resolve by
+ * bare name from tools/node_modules (NODE_PATH: the repository's own
+ * sources are not under it).
+ *
+ * @param entry The module, relative to the repository's root; default the test page's script.
  */
-export async function bundlePage(): Promise<Bundle> {
+export async function bundle(entry = "tests/browser/_page.ts"): Promise<Bundle> {
   const output = await withTimeout(
     new Deno.Command(ESBUILD, {
-      args: [PAGE, "--bundle", "--format=esm", "--platform=browser", "--log-level=warning"],
+      args: [
+        new URL(entry, root).pathname,
+        "--bundle",
+        "--format=esm",
+        "--platform=browser",
+        "--log-level=warning",
+      ],
       env: { NODE_PATH: tools.pathname },
       stdin: "null",
       stdout: "piped",
@@ -65,7 +73,7 @@ export async function bundlePage(): Promise<Bundle> {
     "esbuild",
   );
   const diagnostics = new TextDecoder().decode(output.stderr);
-  if (!output.success) throw new Error(`esbuild failed:\n${diagnostics}`);
+  if (!output.success) throw new Error(`esbuild failed on ${entry}:\n${diagnostics}`);
   return { code: new TextDecoder().decode(output.stdout), diagnostics };
 }
 
@@ -140,6 +148,9 @@ export async function runPage(url: string, config: PageConfig, ms: number): Prom
   if (!result.success) {
     throw new Error(`browser driver exited with ${result.code}:\n${stderr}\n${stdout}`);
   }
-  const run = JSON.parse(stdout) as { result: string; console: string[]; errors: string[] };
-  return { outcome: JSON.parse(run.result), console: run.console, errors: run.errors };
+  const run = JSON.parse(stdout) as { result: string | null; console: string[]; errors: string[] };
+  const outcome = run.result === null
+    ? { error: "the page reported nothing (uncaught error)" }
+    : JSON.parse(run.result);
+  return { outcome, console: run.console, errors: run.errors };
 }

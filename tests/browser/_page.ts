@@ -154,12 +154,14 @@ export async function run(config: PageConfig): Promise<PageReport> {
         return texts(await pull.receive());
       }),
   );
-  for (const endpoint of ["tcp://127.0.0.1:5555", "ipc:///tmp/monocoque-browser"]) {
-    await use(new PushSocket(options), async (push) => {
+  await use(new PushSocket(options), async (push) => {
+    for (const endpoint of ["tcp://127.0.0.1:5555", "ipc:///tmp/monocoque-browser"]) {
       report.unsupported[`bind ${endpoint}`] = await codeOf(() => push.bind(endpoint));
       report.unsupported[`connect ${endpoint}`] = await codeOf(() => push.connect(endpoint));
-    });
-  }
+    }
+    // A page has a WebSocket client, not a server.
+    report.unsupported["bind ws://127.0.0.1:0"] = await codeOf(() => push.bind("ws://127.0.0.1:0"));
+  });
   return report;
 }
 

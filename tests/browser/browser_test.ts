@@ -17,7 +17,7 @@ import type { PageReport } from "./_page.ts";
 import {
   assertInstalled,
   type Bundle,
-  bundlePage,
+  bundle as build,
   type PageRun,
   runPage,
   servePage,
@@ -30,10 +30,10 @@ const BROWSER_WAIT = 60_000;
 const PUSH_COUNT = 3;
 
 let bundled: Promise<Bundle> | undefined;
-/** The page bundle, built once for every test of this file. */
-function bundle(): Promise<Bundle> {
+/** The page's bundle, built once for every test of this file. */
+function pageBundle(): Promise<Bundle> {
   assertInstalled();
-  return bundled ??= bundlePage();
+  return bundled ??= build();
 }
 
 const decoder = new TextDecoder();
@@ -62,22 +62,26 @@ function assertBrowserBasics(report: PageReport): void {
     "connect tcp://127.0.0.1:5555": "EPROTONOSUPPORT",
     "bind ipc:///tmp/monocoque-browser": "EPROTONOSUPPORT",
     "connect ipc:///tmp/monocoque-browser": "EPROTONOSUPPORT",
+    "bind ws://127.0.0.1:0": "EPROTONOSUPPORT",
   });
 }
 
-Deno.test("esbuild bundles mod.ts for the browser with no warnings and no node: imports", async () => {
-  const { code, diagnostics } = await bundle();
-  assert.equal(diagnostics, "");
-  // A bundle's own imports start their line; JSDoc examples kept in it start with " * ".
-  assert.doesNotMatch(
-    code,
-    /^(?:import|export)\b[^\n]*["']node:|\b(?:import|require)\(\s*["']node:/m,
-  );
-  assert.match(code, /\bReqSocket\b/);
-});
+for (const entry of ["mod.ts", "src/protocol/mod.ts"]) {
+  Deno.test(`esbuild bundles ${entry} for the browser: no warnings, no node: imports`, async () => {
+    assertInstalled();
+    const { code, diagnostics } = await build(entry);
+    assert.equal(diagnostics, "");
+    // A bundle's own imports start their line; JSDoc examples kept in it start with " * ".
+    assert.doesNotMatch(
+      code,
+      /^(?:import|export)\b[^\n]*["']node:|\b(?:import|require)\(\s*["']node:/m,
+    );
+    assert.match(code, entry === "mod.ts" ? /\bReqSocket\b/ : /\bSession\b/);
+  });
+}
 
 Deno.test("a browser page runs REQ, SUB, DEALER and PUSH against Deno servers over ws://", async () => {
-  const { code } = await bundle();
+  const { code } = await pageBundle();
   await using page = servePage(code);
   const origins: (string | null)[] = [];
   const options: SocketOptions = {
@@ -154,7 +158,7 @@ Deno.test("a browser page runs REQ, SUB, DEALER and PUSH against Deno servers ov
 });
 
 Deno.test("a browser REQ round-trips with a libzmq REP (zeromq.js under Node) over ws://", async () => {
-  const { code } = await bundle();
+  const { code } = await pageBundle();
   await using page = servePage(code);
   await using rep = await Peer.start({ impl: "zeromqjs", type: "REP", bind: "ws://127.0.0.1:*" });
   assert.match(rep.endpoint, /^ws:\/\/127\.0\.0\.1:\d+/);

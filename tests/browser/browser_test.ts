@@ -39,6 +39,17 @@ function pageBundle(): Promise<Bundle> {
 const decoder = new TextDecoder();
 const texts = (message: Uint8Array[]) => message.map((f) => decoder.decode(f));
 
+/**
+ * Runs a server's part in the background: its rejection (the test failed
+ * early and closed the socket) is handled here, and seen again by whoever
+ * awaits the result.
+ */
+function serve<T>(part: () => Promise<T>): Promise<T> {
+  const result = part();
+  result.catch(() => {});
+  return result;
+}
+
 /** The page's report, or a failure that shows what the page said. */
 function reportOf(run: PageRun): PageReport {
   const detail = `console:\n${run.console.join("\n")}\nerrors:\n${run.errors.join("\n")}`;
@@ -102,28 +113,26 @@ Deno.test("a browser page runs REQ, SUB, DEALER and PUSH against Deno servers ov
   await using pull = new PullSocket(options);
   for (const s of [rep, pub, router, pull]) await s.bind("ws://127.0.0.1:0");
 
-  const served = Promise.allSettled([
-    (async () => {
-      const request = await rep.receive();
-      await rep.send(["hello back", ...request]);
-      return texts(request);
-    })(),
-    (async () => {
-      await pub.waitForSubscribers(1, { timeout: BROWSER_WAIT });
-      await pub.send(["news.today", "not subscribed"]);
-      await pub.send(["weather.paris", "21C"]);
-    })(),
-    (async () => {
-      const [id, ...body] = await router.receive();
-      await router.send([id, "pong", ...body.slice(1)]);
-      return texts(body);
-    })(),
-    (async () => {
-      const got: string[][] = [];
-      while (got.length < PUSH_COUNT) got.push(texts(await pull.receive()));
-      return got;
-    })(),
-  ]);
+  const request = serve(async () => {
+    const got = await rep.receive();
+    await rep.send(["hello back", ...got]);
+    return texts(got);
+  });
+  const published = serve(async () => {
+    await pub.waitForSubscribers(1, { timeout: BROWSER_WAIT });
+    await pub.send(["news.today", "not subscribed"]);
+    await pub.send(["weather.paris", "21C"]);
+  });
+  const pinged = serve(async () => {
+    const [id, ...body] = await router.receive();
+    await router.send([id, "pong", ...body.slice(1)]);
+    return texts(body);
+  });
+  const pushed = serve(async () => {
+    const got: string[][] = [];
+    while (got.length < PUSH_COUNT) got.push(texts(await pull.receive()));
+    return got;
+  });
 
   const report = reportOf(
     await runPage(page.url, {
@@ -141,20 +150,14 @@ Deno.test("a browser page runs REQ, SUB, DEALER and PUSH against Deno servers ov
   assert.equal(report.push, PUSH_COUNT);
   assertBrowserBasics(report);
 
-  const [request, published, pinged, pushed] = await withTimeout(served, PAGE_WAIT, "the servers");
-  for (const r of [request, published, pinged, pushed]) {
-    if (r.status === "rejected") throw r.reason;
-  }
-  assert.deepEqual((request as PromiseFulfilledResult<string[]>).value, [
-    "hello",
-    "from the browser",
-  ]);
-  assert.deepEqual((pinged as PromiseFulfilledResult<string[]>).value, ["ping", "1"]);
+  assert.deepEqual(await withTimeout(request, PAGE_WAIT, "REP"), ["hello", "from the browser"]);
+  await withTimeout(published, PAGE_WAIT, "PUB");
+  assert.deepEqual(await withTimeout(pinged, PAGE_WAIT, "ROUTER"), ["ping", "1"]);
   assert.deepEqual(
-    (pushed as PromiseFulfilledResult<string[][]>).value,
+    await withTimeout(pushed, PAGE_WAIT, "PULL"),
     Array.from({ length: PUSH_COUNT }, (_, i) => ["push", String(i)]),
   );
-  assert.deepEqual(origins, [page.origin]);
+  assert.ok(origins.length > 0 && origins.every((o) => o === page.origin), String(origins));
 });
 
 Deno.test("a browser REQ round-trips with a libzmq REP (zeromq.js under Node) over ws://", async () => {
@@ -163,8 +166,7 @@ Deno.test("a browser REQ round-trips with a libzmq REP (zeromq.js under Node) ov
   await using rep = await Peer.start({ impl: "zeromqjs", type: "REP", bind: "ws://127.0.0.1:*" });
   assert.match(rep.endpoint, /^ws:\/\/127\.0\.0\.1:\d+/);
   // libzmq's REP echoes the request back, whenever the browser gets to send it.
-  const echoed = rep.echo(1, BROWSER_WAIT);
-  echoed.catch(() => {});
+  const echoed = serve(() => rep.echo(1, BROWSER_WAIT));
   const report = reportOf(
     await runPage(page.url, { rep: rep.endpoint, timeout: PAGE_WAIT }, BROWSER_WAIT),
   );

@@ -1,8 +1,8 @@
 /**
  * Monocoque in a real browser: Debian's Chromium, headless, loads a page
  * that bundles `mod.ts` with esbuild (`platform: "browser"`, no shims) and
- * runs REQ, SUB, DEALER and PUSH over `ws://` against Deno servers, then a
- * REQ against libzmq (zeromq.js 6.8.0 under Node); the test reads the page's
+ * runs REQ, SUB, DEALER and PUSH over `ws://` against Deno servers, then
+ * against libzmq (zeromq.js 6.8.0 under Node); the test reads the page's
  * report and checks both ends. See `_harness.ts` for how the page is built,
  * served and driven.
  *
@@ -160,17 +160,57 @@ Deno.test("a browser page runs REQ, SUB, DEALER and PUSH against Deno servers ov
   assert.ok(origins.length > 0 && origins.every((o) => o === page.origin), String(origins));
 });
 
-Deno.test("a browser REQ round-trips with a libzmq REP (zeromq.js under Node) over ws://", async () => {
+Deno.test("a browser REQ, SUB, DEALER and PUSH talk to libzmq (zeromq.js under Node) over ws://", async () => {
   const { code } = await pageBundle();
   await using page = servePage(code);
-  await using rep = await Peer.start({ impl: "zeromqjs", type: "REP", bind: "ws://127.0.0.1:*" });
-  assert.match(rep.endpoint, /^ws:\/\/127\.0\.0\.1:\d+/);
-  // libzmq's REP echoes the request back, whenever the browser gets to send it.
+  const start = (type: "REP" | "XPUB" | "ROUTER" | "PULL") =>
+    Peer.start({ impl: "zeromqjs", type, bind: "ws://127.0.0.1:*" });
+  await using rep = await start("REP");
+  // XPUB: the subscription arrives as a message, so the publication waits for it, not a timer.
+  await using xpub = await start("XPUB");
+  await using router = await start("ROUTER");
+  await using pull = await start("PULL");
+  for (const peer of [rep, xpub, router, pull]) {
+    assert.match(peer.endpoint, /^ws:\/\/127\.0\.0\.1:\d+/);
+  }
+  // libzmq's REP echoes the request back, its ROUTER the DEALER's message to its sender.
   const echoed = serve(() => rep.echo(1, BROWSER_WAIT));
+  const published = serve(async () => {
+    const subscription = await xpub.recv(BROWSER_WAIT);
+    await xpub.send(["weather.paris", "21C"]);
+    return subscription === undefined ? undefined : texts(subscription);
+  });
+  const pinged = serve(() => router.echo(1, BROWSER_WAIT));
+  const pushed = serve(async () => {
+    const got: (string[] | undefined)[] = [];
+    while (got.length < PUSH_COUNT) {
+      const message = await pull.recv(BROWSER_WAIT);
+      got.push(message && texts(message));
+    }
+    return got;
+  });
+
   const report = reportOf(
-    await runPage(page.url, { rep: rep.endpoint, timeout: PAGE_WAIT }, BROWSER_WAIT),
+    await runPage(page.url, {
+      rep: rep.endpoint,
+      pub: xpub.endpoint,
+      router: router.endpoint,
+      pull: pull.endpoint,
+      pushCount: PUSH_COUNT,
+      timeout: PAGE_WAIT,
+    }, BROWSER_WAIT),
   );
   assert.deepEqual(report.req, ["hello", "from the browser"]);
+  assert.deepEqual(report.sub, ["weather.paris", "21C"]);
+  assert.deepEqual(report.dealer, ["ping", "1"]);
+  assert.equal(report.push, PUSH_COUNT);
   assertBrowserBasics(report);
-  assert.equal(await echoed, 1);
+
+  assert.equal(await withTimeout(echoed, PAGE_WAIT, "REP"), 1);
+  assert.deepEqual(await withTimeout(published, PAGE_WAIT, "XPUB"), ["\x01weather."]);
+  assert.equal(await withTimeout(pinged, PAGE_WAIT, "ROUTER"), 1);
+  assert.deepEqual(
+    await withTimeout(pushed, PAGE_WAIT, "PULL"),
+    Array.from({ length: PUSH_COUNT }, (_, i) => ["push", String(i)]),
+  );
 });

@@ -1,5 +1,5 @@
-// Drives Debian's Chromium, headless, for tests/browser/: `node _driver.mjs URL TIMEOUT_MS`
-// opens URL, waits until the page sets `data-done` on <body>, and prints one JSON line on stdout:
+// Drives Debian's Chromium, headless, for tests/browser/: `node _driver.mjs URL TIMEOUT_MS [FLAG...]`
+// (FLAGs: more Chromium flags) opens URL, waits until the page sets `data-done` on <body>, and prints one JSON line on stdout:
 // { result: <text of #result> or null, console: [lines], errors: [uncaught page errors] }.
 // playwright-core (pinned, from tools/node_modules, installed by tools/setup.sh) drives the
 // browser at /usr/bin/chromium (or $CHROMIUM); it downloads no browser of its own. Every wait is
@@ -23,10 +23,10 @@ const ARGS = [
   "--disable-sync",
 ];
 
-const [url, timeoutArg] = process.argv.slice(2);
+const [url, timeoutArg, ...moreArgs] = process.argv.slice(2);
 const timeout = Number.parseInt(timeoutArg ?? "30000", 10);
 if (!url || !(timeout > 0)) {
-  process.stderr.write("usage: node _driver.mjs URL TIMEOUT_MS\n");
+  process.stderr.write("usage: node _driver.mjs URL TIMEOUT_MS [CHROMIUM_FLAG...]\n");
   process.exit(2);
 }
 
@@ -41,7 +41,7 @@ const errors = [];
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
   headless: true,
-  args: ARGS,
+  args: [...ARGS, ...moreArgs],
   timeout,
 });
 try {

@@ -105,6 +105,71 @@ export function servePage(bundle: string): PageServer {
   };
 }
 
+/** A self-signed certificate for 127.0.0.1 that only the test's Chromium trusts. */
+export interface ThrowawayCertificate {
+  /** The certificate, PEM. */
+  readonly cert: string;
+  /** Its private key, PEM. */
+  readonly key: string;
+  /**
+   * Chromium's flag that trusts this certificate's key and no other
+   * (`--ignore-certificate-errors-spki-list`, base64 SHA-256 of the DER
+   * SubjectPublicKeyInfo).
+   */
+  readonly trustFlag: string;
+}
+
+/** Makes a {@linkcode ThrowawayCertificate} with openssl, valid for a day. */
+export async function throwawayCertificate(): Promise<ThrowawayCertificate> {
+  const dir = await Deno.makeTempDir({ prefix: "monocoque-browser-" });
+  try {
+    const openssl = async (...args: string[]) => {
+      const out = await withTimeout(
+        new Deno.Command("openssl", {
+          args,
+          cwd: dir,
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        })
+          .output(),
+        30_000,
+        "openssl",
+      );
+      if (!out.success) throw new Error(`openssl failed: ${new TextDecoder().decode(out.stderr)}`);
+      return out.stdout;
+    };
+    await openssl(
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      "key.pem",
+      "-out",
+      "cert.pem",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    );
+    const spki = await openssl("pkey", "-in", "key.pem", "-pubout", "-outform", "der");
+    const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", spki));
+    return {
+      cert: await Deno.readTextFile(`${dir}/cert.pem`),
+      key: await Deno.readTextFile(`${dir}/key.pem`),
+      trustFlag: `--ignore-certificate-errors-spki-list=${btoa(String.fromCharCode(...hash))}`,
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** What the driver saw. */
 export interface PageRun {
   /** The page's report, or the error it caught. */
@@ -122,10 +187,17 @@ export interface PageRun {
  * @param url The page's address.
  * @param config The scenarios to run.
  * @param ms How long the browser may take in all (start, load, scenarios).
+ * @param chromiumFlags More command-line flags for Chromium.
  */
-export async function runPage(url: string, config: PageConfig, ms: number): Promise<PageRun> {
+export async function runPage(
+  url: string,
+  config: PageConfig,
+  ms: number,
+  chromiumFlags: readonly string[] = [],
+): Promise<PageRun> {
+  const page = `${url}#${encodeURIComponent(JSON.stringify(config))}`;
   const child = new Deno.Command("node", {
-    args: [DRIVER, `${url}#${encodeURIComponent(JSON.stringify(config))}`, String(ms)],
+    args: [DRIVER, page, String(ms), ...chromiumFlags],
     env: { CHROMIUM },
     stdin: "null",
     stdout: "piped",

@@ -23,6 +23,8 @@ import {
 export interface PageConfig {
   /** A REP server: send one request, read its reply. */
   rep?: string;
+  /** A REP server over wss: send one request, read its reply. */
+  wss?: string;
   /** A PUB server: subscribe to `weather.` and read the first message. */
   pub?: string;
   /** A ROUTER server: send one message from a DEALER, read the answer. */
@@ -39,6 +41,8 @@ export interface PageConfig {
 export interface PageReport {
   /** Frames of the REP server's reply, as text. */
   req?: string[];
+  /** Frames of the wss REP server's reply, as text. */
+  wss?: string[];
   /** Frames of the first message the SUB got, as text. */
   sub?: string[];
   /** Frames of the ROUTER server's answer, as text. */
@@ -114,6 +118,13 @@ export async function run(config: PageConfig): Promise<PageReport> {
     report.req = await use(new ReqSocket(options), async (req) => {
       req.connect(config.rep!);
       await req.send(["hello", "from the browser"]);
+      return texts(await req.receive());
+    });
+  }
+  if (config.wss !== undefined) {
+    report.wss = await use(new ReqSocket(options), async (req) => {
+      req.connect(config.wss!);
+      await req.send(["hello", "over TLS"]);
       return texts(await req.receive());
     });
   }

@@ -1,8 +1,8 @@
 /**
  * Monocoque in a real browser: Debian's Chromium, headless, loads a page
  * that bundles `mod.ts` with esbuild (`platform: "browser"`, no shims) and
- * runs REQ, SUB, DEALER and PUSH over `ws://` against Deno servers, then
- * against libzmq (zeromq.js 6.8.0 under Node); the test reads the page's
+ * runs REQ, SUB, DEALER and PUSH over `ws://` (and REQ over `wss://`)
+ * against Deno servers, then over `ws://` against libzmq (zeromq.js 6.8.0 under Node); the test reads the page's
  * report and checks both ends. See `_harness.ts` for how the page is built,
  * served and driven.
  *
@@ -21,6 +21,7 @@ import {
   type PageRun,
   runPage,
   servePage,
+  throwawayCertificate,
 } from "./_harness.ts";
 
 /** The page's socket timeouts: Chromium starts slowly on a loaded 2-core machine. */
@@ -91,7 +92,7 @@ for (const entry of ["mod.ts", "src/protocol/mod.ts"]) {
   });
 }
 
-Deno.test("a browser page runs REQ, SUB, DEALER and PUSH against Deno servers over ws://", async () => {
+Deno.test("a browser page runs REQ (ws:// and wss://), SUB, DEALER and PUSH against Deno servers", async () => {
   const { code } = await pageBundle();
   await using page = servePage(code);
   const origins: (string | null)[] = [];
@@ -108,6 +109,10 @@ Deno.test("a browser page runs REQ, SUB, DEALER and PUSH against Deno servers ov
       return origin === page.origin;
     },
   });
+  // wss: a certificate that this run's Chromium trusts by its key, and nothing else does.
+  const tls = await throwawayCertificate();
+  await using wss = new RepSocket({ ...options, wssCertPem: tls.cert, wssKeyPem: tls.key });
+  await wss.bind("wss://127.0.0.1:0");
   await using pub = new PubSocket(options);
   await using router = new RouterSocket(options);
   await using pull = new PullSocket(options);
@@ -116,6 +121,11 @@ Deno.test("a browser page runs REQ, SUB, DEALER and PUSH against Deno servers ov
   const request = serve(async () => {
     const got = await rep.receive();
     await rep.send(["hello back", ...got]);
+    return texts(got);
+  });
+  const secured = serve(async () => {
+    const got = await wss.receive();
+    await wss.send(["hello back", ...got]);
     return texts(got);
   });
   const published = serve(async () => {
@@ -135,22 +145,30 @@ Deno.test("a browser page runs REQ, SUB, DEALER and PUSH against Deno servers ov
   });
 
   const report = reportOf(
-    await runPage(page.url, {
-      rep: rep.lastEndpoint!,
-      pub: pub.lastEndpoint!,
-      router: router.lastEndpoint!,
-      pull: pull.lastEndpoint!,
-      pushCount: PUSH_COUNT,
-      timeout: PAGE_WAIT,
-    }, BROWSER_WAIT),
+    await runPage(
+      page.url,
+      {
+        rep: rep.lastEndpoint!,
+        wss: wss.lastEndpoint!,
+        pub: pub.lastEndpoint!,
+        router: router.lastEndpoint!,
+        pull: pull.lastEndpoint!,
+        pushCount: PUSH_COUNT,
+        timeout: PAGE_WAIT,
+      },
+      BROWSER_WAIT,
+      [tls.trustFlag],
+    ),
   );
   assert.deepEqual(report.req, ["hello back", "hello", "from the browser"]);
+  assert.deepEqual(report.wss, ["hello back", "hello", "over TLS"]);
   assert.deepEqual(report.sub, ["weather.paris", "21C"]);
   assert.deepEqual(report.dealer, ["pong", "1"]);
   assert.equal(report.push, PUSH_COUNT);
   assertBrowserBasics(report);
 
   assert.deepEqual(await withTimeout(request, PAGE_WAIT, "REP"), ["hello", "from the browser"]);
+  assert.deepEqual(await withTimeout(secured, PAGE_WAIT, "wss REP"), ["hello", "over TLS"]);
   await withTimeout(published, PAGE_WAIT, "PUB");
   assert.deepEqual(await withTimeout(pinged, PAGE_WAIT, "ROUTER"), ["ping", "1"]);
   assert.deepEqual(

@@ -33,6 +33,7 @@ export { type CurveKeyPair, curveKeyPair, curvePublicKey } from "./src/protocol/
 export { z85Decode, z85Encode } from "./src/protocol/z85.ts";
 export { Socket } from "./src/socket/socket.ts";
 export type { EventsOptions, FrameLike, Message, MessageLike } from "./src/socket/socket.ts";
+export { PeerMetadata, type PeerMetadataInit } from "./src/socket/peer_metadata.ts";
 export type {
   HandshakeFailure,
   RoutingIdConflict,

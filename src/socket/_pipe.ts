@@ -20,10 +20,10 @@ import type { PeerInfo, SessionEvent } from "../protocol/session.ts";
 import type { SocketType } from "../protocol/socket_type.ts";
 import type { Connection } from "../transport/types.ts";
 import type { FairQueueSource } from "./_routing/fair_queue.ts";
-import type { SubscriptionTable } from "./_routing/subscription_table.ts";
 import type { Message } from "./_message.ts";
 import type { RoutingIdConflict } from "./events.ts";
 import type { ResolvedOptions } from "./options.ts";
+import type { PeerMetadata } from "./peer_metadata.ts";
 import { authenticate, createMechanism } from "./_security.ts";
 
 /** What a pipe reports to the socket that owns it. */
@@ -34,9 +34,7 @@ export interface PipeOwner {
   pipeReady(pipe: Pipe): boolean;
   /** A message arrived. */
   pipeMessage(pipe: Pipe, frames: Message): void;
-  /** A SUBSCRIBE or CANCEL command arrived. */
-  pipeSubscription(pipe: Pipe, topic: Uint8Array, subscribe: boolean): void;
-  /** Any other command in the data phase (e.g. JOIN, LEAVE): the pattern's business. */
+  /** A command in the data phase (SUBSCRIBE, CANCEL, JOIN, LEAVE, unknown ones): the pattern's business. */
   pipeCommand(pipe: Pipe, name: string, data: Uint8Array): void;
   /** The pipe's outgoing queue went from full to having room. */
   pipeWritable(pipe: Pipe): void;
@@ -109,12 +107,13 @@ export class Pipe {
   attached = false;
   /** The pipe's FIFO in the socket's fair queue, while attached. */
   inbox: FairQueueSource<Pipe, Message> | undefined;
-  /** The peer's subscriptions (PUB, XPUB). */
-  subscriptions: SubscriptionTable | undefined;
-  /** The routing id a ROUTER knows this peer by. */
-  routingId: Uint8Array | undefined;
   /** The handshake's result, while connected. */
   peer: PeerInfo | undefined;
+  /**
+   * The metadata of the last connection that completed its handshake, with
+   * the `peerMetadata` option; kept after it ends for the messages it left.
+   */
+  metadata: PeerMetadata | undefined;
   /** Why a ROUTER keeps this connection open but unused; `undefined` while in use. */
   parked: RoutingIdConflict | undefined;
   /** Abandons a ZAP request in flight; the owner calls it when the connection ends. */
@@ -318,6 +317,7 @@ export class Pipe {
       now,
       mechanism: createMechanism(o.security),
       routingId: o.routingId,
+      properties: o.metadata,
       maxMessageSize: o.maxMessageSize,
       handshakeInterval: o.handshakeInterval,
       heartbeatInterval: o.heartbeatInterval,
@@ -545,11 +545,13 @@ export class Pipe {
         case "message":
           this.owner.pipeMessage(this, ev.frames);
           break;
+        // The session decodes SUBSCRIBE and CANCEL for the ZMTP 3.0 fallback;
+        // to a pattern they are commands like any other.
         case "subscribe":
-          this.owner.pipeSubscription(this, ev.topic, true);
+          this.owner.pipeCommand(this, "SUBSCRIBE", ev.topic);
           break;
         case "cancel":
-          this.owner.pipeSubscription(this, ev.topic, false);
+          this.owner.pipeCommand(this, "CANCEL", ev.topic);
           break;
         case "command":
           this.owner.pipeCommand(this, ev.name, ev.data);

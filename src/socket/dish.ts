@@ -19,7 +19,7 @@ import { GROUP_MAX_LENGTH, groupBytes, groupKey } from "./_group.ts";
 import type { Message as Frames } from "./_message.ts";
 import { BasePattern, notSupported } from "./_pattern.ts";
 import type { Pipe } from "./_pipe.ts";
-import type { OperationOptions, SocketOptions } from "./options.ts";
+import type { SocketOptions } from "./options.ts";
 import { type Message, Socket } from "./socket.ts";
 
 /** A message a {@linkcode DishSocket} received: one frame, and the group it was published to. */
@@ -113,7 +113,7 @@ class DishPattern extends BasePattern {
  * console.assert(text(message.group) === "news" && text(message[0]) === "rain");
  * ```
  */
-export class DishSocket extends Socket {
+export class DishSocket extends Socket<DishMessage> {
   /**
    * Creates a DISH socket.
    *
@@ -149,52 +149,5 @@ export class DishSocket extends Socket {
   leave(...groups: Array<string | Uint8Array>): void {
     const pattern = coreOf(this).pattern as DishPattern;
     for (const group of groups) pattern.change(groupBytes(group), false);
-  }
-
-  /**
-   * Receives the next message of a joined group.
-   *
-   * @param options An `AbortSignal` to stop waiting.
-   * @returns The message, with `group`.
-   * @throws {ZmqError} `EAGAIN` after `receiveTimeout`, `ETERM` once closed.
-   */
-  override receive(options?: OperationOptions): Promise<DishMessage> {
-    return super.receive(options) as Promise<DishMessage>;
-  }
-
-  /** The messages this socket receives, each with `group`; see {@linkcode Socket.readable}. */
-  override get readable(): ReadableStream<DishMessage> {
-    return super.readable as ReadableStream<DishMessage>;
-  }
-
-  /**
-   * A new stream of received messages, each with `group`; see
-   * {@linkcode Socket.readableStream}.
-   *
-   * @param options `signal` errors the stream.
-   * @returns A new readable stream.
-   */
-  override readableStream(options?: OperationOptions): ReadableStream<DishMessage> {
-    return super.readableStream(options) as ReadableStream<DishMessage>;
-  }
-
-  /**
-   * Received messages, each with `group`, as an async iterator that stops
-   * on `signal`; see {@linkcode Socket.messages}.
-   *
-   * @param options `signal` ends the iteration.
-   * @returns An async iterator of messages.
-   */
-  override messages(options?: OperationOptions): AsyncIterableIterator<DishMessage> {
-    return super.messages(options) as AsyncIterableIterator<DishMessage>;
-  }
-
-  /**
-   * Receives messages, each with `group`, until the socket closes.
-   *
-   * @returns An async iterator of messages.
-   */
-  override [Symbol.asyncIterator](): AsyncIterator<DishMessage> {
-    return this.messages();
   }
 }

@@ -9,6 +9,11 @@
  * group nobody joined, is dropped, as libzmq's RADIO does by default
  * (src/radio.cpp xsend, `_lossy`). A multipart send fails with `EINVAL`.
  *
+ * Each peer may join at most 10 000 groups at once (`MAX_GROUPS_PER_PEER`).
+ * libzmq has no bound (src/radio.cpp keeps a multimap of every JOIN), so a
+ * peer could make it hold any number; here a JOIN past the bound drops that
+ * peer, with a `disconnected` event saying why, and the others go on.
+ *
  * @module
  */
 
@@ -34,6 +39,13 @@ export interface RadioSendOptions extends OperationOptions {
 }
 
 type Grouped = Frames & { group?: Uint8Array };
+
+/**
+ * Groups one peer may have joined at once: far more than an application
+ * uses (a group is a topic, not a key), and it bounds what a peer can make
+ * us keep to about a megabyte.
+ */
+export const MAX_GROUPS_PER_PEER = 10_000;
 
 class RadioPattern extends BasePattern {
   override readonly attachEarly = false;
@@ -63,8 +75,20 @@ class RadioPattern extends BasePattern {
       );
       return;
     }
-    if (name === "JOIN") joined.add(groupKey(data));
-    else joined.delete(groupKey(data));
+    const key = groupKey(data);
+    if (name === "LEAVE") {
+      joined.delete(key);
+    } else if (joined.size < MAX_GROUPS_PER_PEER || joined.has(key)) {
+      joined.add(key);
+    } else {
+      pipe.drop(
+        `JOIN past ${MAX_GROUPS_PER_PEER} groups`,
+        new ZmqError(
+          "EPROTO",
+          `The peer joined more than ${MAX_GROUPS_PER_PEER} groups, the most a RADIO keeps per peer`,
+        ),
+      );
+    }
   }
 
   override message(_pipe: Pipe, _frames: Frames): void {
@@ -102,6 +126,10 @@ class RadioPattern extends BasePattern {
  *
  * As in zeromq.js's `zeromq/draft` `Radio`, the group is an option of
  * `send()`: `send(payload, { group })`.
+ *
+ * A DISH peer may join at most 10 000 groups at once; one that joins more is
+ * dropped (a `disconnected` event with an `EPROTO` error says so), where
+ * libzmq keeps whatever a peer joins.
  *
  * @example Publishing to a group
  * ```ts

@@ -18,9 +18,11 @@ import {
   parseIpc,
   parseTcp,
 } from "./_address.ts";
-import { DENO_NET } from "./_runtime.ts";
+import { DENO_NET, NODE_NET } from "./_runtime.ts";
 import { InprocTransport } from "./inproc.ts";
 import { IpcTransport } from "./ipc.ts";
+import { NodeIpcTransport } from "./node_ipc.ts";
+import { NodeTcpTransport } from "./node_tcp.ts";
 import { TcpTransport } from "./tcp.ts";
 import { formatWs, hasWebSocket, wsAddressParser, type WsEndpoint, WsTransport } from "./ws.ts";
 import type {
@@ -81,12 +83,16 @@ export function registerTransport<E extends EndpointBase>(
 registerTransport<TcpEndpoint>("tcp", {
   parse: parseTcp,
   format: formatTcp,
-  transport: once(() => DENO_NET ? new TcpTransport() : undefined),
+  transport: once(() =>
+    DENO_NET ? new TcpTransport() : NODE_NET ? new NodeTcpTransport() : undefined
+  ),
 });
 registerTransport<IpcEndpoint>("ipc", {
   parse: parseIpc,
   format: formatIpc,
-  transport: once(() => DENO_NET ? new IpcTransport() : undefined),
+  transport: once(() =>
+    DENO_NET ? new IpcTransport() : NODE_NET ? new NodeIpcTransport() : undefined
+  ),
 });
 registerTransport<InprocEndpoint>("inproc", {
   parse: parseInproc,

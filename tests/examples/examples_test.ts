@@ -38,6 +38,14 @@ const EXAMPLES: [file: string, expected: RegExp][] = [
     /^lru_broker: 10 requests answered by \d workers \(worker-1=\d+( worker-\d=\d+)*\)$/m,
   ],
   ["shutdown.ts", /^shutdown: 3 jobs handled, every socket closed$/m],
+  [
+    "client_server.ts",
+    /^client_server: 6 requests answered for 3 clients \(alice=2 bob=2 carol=2\)$/m,
+  ],
+  [
+    "radio_dish.ts",
+    /^radio_dish: news dish got 3 news, sport\+news dish got 3 sport and 3 news, nobody got the weather$/m,
+  ],
 ];
 
 /** Generous: each example takes well under a second, but CI machines are slow. */

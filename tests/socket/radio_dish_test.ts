@@ -14,6 +14,7 @@ import {
   bindAny,
   eachTransport,
   freeEndpoint,
+  nextEvents,
   rejectsWith,
   throwsWith,
   WAIT,
@@ -258,4 +259,41 @@ Deno.test("DishSocket drops a RADIO whose group frame is over 15 bytes", async (
   await raw.write(ready("RADIO"));
   await raw.write(message("0123456789abcdef", "x"));
   assert.equal(await raw.closedByRemote(), true);
+});
+
+Deno.test("RadioSocket drops a peer that joins more than 10 000 groups and keeps serving others", async () => {
+  await using radio = new RadioSocket();
+  await radio.bind("tcp://127.0.0.1:0");
+  const ep = radio.lastEndpoint!;
+  await using raw = await RawPeer.connect(ep);
+  await raw.write(greeting());
+  await raw.readExactly(64);
+  await raw.write(ready("DISH"));
+  // At the bound, joining a group again and leaving then joining another are fine.
+  const joins: Uint8Array[] = [];
+  for (let i = 0; i < 10_000; i++) joins.push(command("JOIN", utf8(`g${i}`)));
+  joins.push(command("JOIN", utf8("g0")));
+  joins.push(command("LEAVE", utf8("g1")), command("JOIN", utf8("other")));
+  await raw.write(cat(...joins));
+  // The RADIO saw them all once a message to the last group comes out.
+  const expected = message("other", "body");
+  const readyBytes = ready("RADIO");
+  assert.deepEqual(await raw.readExactly(readyBytes.length), readyBytes);
+  const timer = setInterval(() => radio.send("body", { group: "other" }).catch(() => {}), 10);
+  try {
+    assert.deepEqual(await raw.readExactly(expected.length), expected);
+  } finally {
+    clearInterval(timer);
+  }
+  const dropped = nextEvents(radio, "disconnected");
+  await raw.write(command("JOIN", utf8("one too many")));
+  // Messages to "other" may still be in flight: the close is what counts.
+  assert.equal(await raw.closedByRemote(), true);
+  const [ev] = await dropped;
+  assert.equal(ev.error.code, "EPROTO");
+  assert.match(ev.error.message, /more than 10000 groups/);
+  await using dish = new DishSocket();
+  dish.join("ok");
+  dish.connect(ep);
+  await syncGroup(radio, dish, "ok");
 });

@@ -24,6 +24,7 @@ import { IpcTransport } from "./ipc.ts";
 import { NodeIpcTransport } from "./node_ipc.ts";
 import { NodeTcpTransport } from "./node_tcp.ts";
 import { TcpTransport } from "./tcp.ts";
+import { UDP_SCHEME } from "./udp.ts";
 import { formatWs, hasWebSocket, wsAddressParser, type WsEndpoint, WsTransport } from "./ws.ts";
 import type {
   EndpointBase,
@@ -99,6 +100,7 @@ registerTransport<InprocEndpoint>("inproc", {
   format: formatInproc,
   transport: once(() => new InprocTransport()),
 });
+registerTransport("udp", UDP_SCHEME); // a datagram transport: RADIO/DISH only, see datagram.ts
 
 // ZWS 2.0: one transport serves both schemes; a wss bind gets its certificate from the socket.
 const ws = once(() => hasWebSocket() ? new WsTransport() : undefined);

@@ -46,6 +46,7 @@ const EXAMPLES: [file: string, expected: RegExp][] = [
     "radio_dish.ts",
     /^radio_dish: news dish got 3 news, sport\+news dish got 3 sport and 3 news, nobody got the weather$/m,
   ],
+  ["radio_dish_udp.ts", /^radio_dish_udp: thermometer got 2, everything got 4 over udp$/m],
 ];
 
 /** Generous: each example takes well under a second, but CI machines are slow. */
@@ -55,7 +56,7 @@ for (const [file, expected] of EXAMPLES) {
   Deno.test(`example ${file} runs to completion`, async () => {
     const url = new URL(`../../examples/${file}`, import.meta.url);
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", url.pathname],
+      args: ["run", "-A", "--unstable-net", url.pathname], // udp:// needs Deno.listenDatagram
       stdout: "piped",
       stderr: "piped",
     }).spawn();

@@ -11,6 +11,7 @@
 
 import {
   DealerSocket,
+  DishSocket,
   PullSocket,
   PushSocket,
   ReqSocket,
@@ -172,6 +173,12 @@ export async function run(config: PageConfig): Promise<PageReport> {
     }
     // A page has a WebSocket client, not a server.
     report.unsupported["bind ws://127.0.0.1:0"] = await codeOf(() => push.bind("ws://127.0.0.1:0"));
+  });
+  // Nor datagrams: udp:// (RADIO and DISH) is Deno's.
+  await use(new DishSocket(options), async (dish) => {
+    report.unsupported["DISH bind udp://127.0.0.1:5556"] = await codeOf(() =>
+      dish.bind("udp://127.0.0.1:5556")
+    );
   });
   return report;
 }

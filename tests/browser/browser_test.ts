@@ -75,6 +75,7 @@ function assertBrowserBasics(report: PageReport): void {
     "bind ipc:///tmp/monocoque-browser": "EPROTONOSUPPORT",
     "connect ipc:///tmp/monocoque-browser": "EPROTONOSUPPORT",
     "bind ws://127.0.0.1:0": "EPROTONOSUPPORT",
+    "DISH bind udp://127.0.0.1:5556": "EPROTONOSUPPORT",
   });
 }
 

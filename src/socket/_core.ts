@@ -370,6 +370,7 @@ export class SocketCore implements PipeOwner {
     this.#checkOpen();
     const endpoint = resolveEndpoint(address, "connect");
     const transport = this.#transport(endpoint);
+    transport.checkConnect?.(endpoint, { mechanism: this.options.security.mechanism });
     const routingId = routingIdBytes(options?.routingId, "Connect option routingId");
     if (this.#connected.has(address)) {
       // libzmq allows it for some types, but a duplicate dial is almost always a bug.

@@ -10,6 +10,8 @@
 
 import assert from "node:assert/strict";
 import {
+  Authenticator,
+  curveKeyPair,
   DealerSocket,
   PubSocket,
   PullSocket,
@@ -129,6 +131,30 @@ Deno.test("quic:// a REQ reconnects when its binder process restarts on the same
   await send(req, "two");
   assert.deepEqual(await recvText(req, 30_000), ["two", "from the second"]);
   assert.equal((await withTimeout(second.status, 30_000, "the second binder's exit")).code, 0);
+});
+
+Deno.test("quic:// carries CURVE inside TLS like tcp:// does", async () => {
+  const serverKeys = curveKeyPair();
+  const clientKeys = curveKeyPair();
+  await using auth = new Authenticator();
+  await auth.start();
+  auth.configureCurve([clientKeys.publicKey]);
+  await using rep = new RepSocket({
+    ...tls,
+    receiveTimeout: WAIT,
+    curveServer: true,
+    curveSecretKey: serverKeys.secretKey,
+  });
+  await using req = new ReqSocket({
+    receiveTimeout: WAIT,
+    curveServerKey: serverKeys.publicKey,
+    curveSecretKey: clientKeys.secretKey,
+  });
+  req.connect(await bound(rep));
+  await send(req, "sealed");
+  assert.deepEqual(await recvText(rep), ["sealed"]);
+  await send(rep, "twice");
+  assert.deepEqual(await recvText(req), ["twice"]);
 });
 
 Deno.test("quic:// bind without a certificate is EINVAL", async () => {

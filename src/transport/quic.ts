@@ -116,7 +116,7 @@ export function parseQuic(address: string, use: EndpointUse, endpoint: string): 
  * console.assert(formatQuic({ transport: "quic", host: "::1", port: 1 }) === "quic://[::1]:1");
  * ```
  */
-export function formatQuic(endpoint: { host: string; port: number }): string {
+export function formatQuic(endpoint: QuicEndpoint): string {
   const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
   return `quic://${host}:${endpoint.port}`;
 }
@@ -149,7 +149,7 @@ function netAddr(addr: Deno.NetAddr): string {
   const host = addr.hostname.startsWith("::ffff:") && addr.hostname.includes(".")
     ? addr.hostname.slice(7)
     : addr.hostname;
-  return formatQuic({ host, port: addr.port });
+  return formatQuic({ transport: "quic", host, port: addr.port });
 }
 
 /**

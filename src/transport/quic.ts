@@ -70,11 +70,11 @@ export interface QuicEndpoint extends EndpointBase {
 export interface QuicTransportOptions {
   /** Clients: CA certificates (PEM) trusted besides Deno's store (`--cert`, `DENO_CERT`). */
   caCerts?: string[];
-  /** Milliseconds between keep-alive packets on a quiet connection. Default 10000. */
+  /** Milliseconds between keep-alive packets on a quiet connection. Default 10000; 0: none. */
   keepAliveInterval?: number;
   /**
    * Milliseconds of silence (no packet, keep-alives included) after which a
-   * connection, or a handshake, is given up. Default 30000.
+   * connection, or a handshake, is given up. Default 30000; 0: never (QUIC's "disabled").
    */
   maxIdleTimeout?: number;
   /** Milliseconds a connect attempt may take before `ETIMEDOUT`. Default 30000; 0: no limit. */
@@ -195,8 +195,10 @@ export class QuicTransport implements Transport<QuicEndpoint> {
   }
 
   #transportOptions(): Deno.QuicTransportOptions {
+    // 0 means "none": quinn would take a zero keep-alive interval literally.
+    const keepAlive = this.#options.keepAliveInterval ?? 10_000;
     return {
-      keepAliveInterval: this.#options.keepAliveInterval ?? 10_000,
+      keepAliveInterval: keepAlive > 0 ? keepAlive : undefined,
       maxIdleTimeout: this.#options.maxIdleTimeout ?? 30_000,
     };
   }

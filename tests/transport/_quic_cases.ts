@@ -251,3 +251,35 @@ Deno.test("quic:// close() delivers what was sent before it", async () => {
     assert.equal(frame[0], i & 0xff);
   }
 });
+
+Deno.test("quic:// keep-alives hold a quiet connection open past the idle timeout", async () => {
+  await using rep = new RepSocket(tls);
+  const endpoint = parseQuic((await bound(rep)).slice(7), "connect", "");
+  const buffer = new Uint8Array(64);
+
+  // Without keep-alives the connection dies once idle for the negotiated 500 ms.
+  const bare = await withTimeout(
+    new QuicTransport({ keepAliveInterval: 0, maxIdleTimeout: 500 }).connect(endpoint),
+    WAIT,
+    "connect without keep-alives",
+  );
+  const ended = await withTimeout(
+    bare.read(buffer).then(() => "ended", () => "ended"),
+    WAIT,
+    "the idle connection ending",
+  );
+  assert.equal(ended, "ended");
+  bare.close();
+
+  // With them it is still there after three idle timeouts of silence (the time is the subject).
+  const kept = await withTimeout(
+    new QuicTransport({ keepAliveInterval: 100, maxIdleTimeout: 500 }).connect(endpoint),
+    WAIT,
+    "connect with keep-alives",
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await kept.write([new Uint8Array([0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f])]);
+  const n = await withTimeout(kept.read(buffer), WAIT, "the server's greeting");
+  assert.ok(n !== null && buffer[0] === 0xff);
+  kept.close();
+});

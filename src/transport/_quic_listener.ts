@@ -27,6 +27,15 @@ export const MAX_HANDSHAKES = 64;
 /** Finished handshakes waiting for `accept()`; more incoming connections are refused. */
 export const BACKLOG = 128;
 
+/** Turns a peer away; it may already be gone, which is no error of ours. */
+function refuse(incoming: Deno.QuicIncoming): void {
+  try {
+    incoming.refuse();
+  } catch {
+    // Gone already.
+  }
+}
+
 /** Everything the listener needs to know about its transport. */
 export interface QuicServerInit {
   alpn: string;
@@ -82,7 +91,7 @@ export class QuicServer implements Listener, Disposable {
       // Note: reading `incoming.remoteAddr` consumes it in Deno 2.9 (the op
       // takes the quinn `Incoming`), so nothing is asked of it but an answer.
       if (this.#closed || this.#handshakes >= MAX_HANDSHAKES || this.#ready.length >= BACKLOG) {
-        incoming.refuse();
+        refuse(incoming);
         continue;
       }
       this.#handshakes++;
@@ -100,15 +109,18 @@ export class QuicServer implements Listener, Disposable {
     } finally {
       this.#handshakes--;
     }
-    if (this.#closed || conn.protocol !== this.#init.alpn) {
-      conn.close({ closeCode: 1, reason: this.#closed ? "not listening" : "wrong ALPN" });
-      return;
-    }
     let remote: string;
     try {
+      if (this.#closed || conn.protocol !== this.#init.alpn) {
+        throw new Error(this.#closed ? "not listening" : "wrong ALPN");
+      }
       remote = this.#init.format(conn.remoteAddr);
-    } catch {
-      conn.close({ closeCode: 1, reason: "gone" });
+    } catch (err) {
+      try {
+        conn.close({ closeCode: 1, reason: (err as Error).message });
+      } catch {
+        // Already gone.
+      }
       return;
     }
     this.#live++;

@@ -86,9 +86,9 @@ export interface SocketOptions {
    */
   transport?: Transport;
   /**
-   * ZMQ_WSS_CERT_PEM: the certificate chain (PEM) a `wss://` bind serves;
-   * needs {@linkcode SocketOptions.wssKeyPem}. Clients trust a private CA
-   * through Deno's `--cert` flag or `DENO_CERT`.
+   * ZMQ_WSS_CERT_PEM: the certificate chain (PEM) a `wss://` bind serves,
+   * and a `quic://` bind too; needs {@linkcode SocketOptions.wssKeyPem}.
+   * Clients trust a private CA through Deno's `--cert` flag or `DENO_CERT`.
    */
   wssCertPem?: string;
   /** ZMQ_WSS_KEY_PEM: the private key (PEM) of {@linkcode SocketOptions.wssCertPem}. */

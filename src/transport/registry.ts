@@ -24,6 +24,7 @@ import { IpcTransport } from "./ipc.ts";
 import { NodeIpcTransport } from "./node_ipc.ts";
 import { NodeTcpTransport } from "./node_tcp.ts";
 import { TcpTransport } from "./tcp.ts";
+import { formatQuic, hasQuic, parseQuic, type QuicEndpoint, QuicTransport } from "./quic.ts";
 import { UDP_SCHEME } from "./udp.ts";
 import { formatWs, hasWebSocket, wsAddressParser, type WsEndpoint, WsTransport } from "./ws.ts";
 import type {
@@ -113,6 +114,13 @@ registerTransport<WsEndpoint>("wss", {
   parse: wsAddressParser("wss"),
   format: formatWs,
   transport: ws,
+});
+
+// QUIC (Deno's API, behind --unstable-net in Deno 2.9): a bind's certificate comes from the socket.
+registerTransport<QuicEndpoint>("quic", {
+  parse: parseQuic,
+  format: formatQuic,
+  transport: once(() => hasQuic() ? new QuicTransport() : undefined),
 });
 
 /**

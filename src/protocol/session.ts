@@ -271,6 +271,7 @@ const PARTNER: Readonly<Record<SocketType, SocketType>> = {
   SCATTER: "GATHER",
   PEER: "PEER",
   CHANNEL: "CHANNEL",
+  STREAM: "STREAM",
 };
 
 function checkTime(name: string, value: number | undefined, fallback: number): number {

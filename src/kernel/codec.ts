@@ -32,9 +32,9 @@
  * import assert from "node:assert/strict";
  *
  * class NulCodec implements Codec {
- *   #input = new Uint8Array(0);
+ *   #input: Uint8Array = new Uint8Array(0);
  *   #at = 0;
- *   #partial = new Uint8Array(0);
+ *   #partial: Uint8Array = new Uint8Array(0);
  *   get buffered(): number {
  *     return this.#partial.length;
  *   }
@@ -92,8 +92,9 @@ export interface Codec {
  * ```ts
  * import type { Codec, Protocol } from "@monocoque/zmtp/kernel";
  *
- * declare function makeCodec(): Codec;
- * const protocol: Protocol = { name: "nul", codec: makeCodec, maxBuffered: 64 * 1024 };
+ * function nulProtocol(makeCodec: () => Codec): Protocol {
+ *   return { name: "nul", codec: makeCodec, maxBuffered: 64 * 1024 };
+ * }
  * ```
  */
 export interface Protocol {

@@ -109,7 +109,10 @@ class StreamPattern extends BasePattern {
   override message(pipe: Pipe, frames: Message): void {
     const id = this.#ids.get(pipe);
     if (id === undefined) return;
-    pipe.inbox!.push([id, frames[0]]);
+    const out = new Array<Uint8Array>(frames.length + 1);
+    out[0] = id;
+    for (let i = 0; i < frames.length; i++) out[i + 1] = frames[i];
+    pipe.inbox!.push(out);
   }
 
   override prepareSend(frames: Message): Message {

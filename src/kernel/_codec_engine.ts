@@ -125,7 +125,14 @@ export class CodecEngine implements ProtocolEngine {
 
   send(frames: readonly Uint8Array[]): void {
     if (this.#phase !== "ready") throw new Error(`The ${this.#name} engine is not ready`);
-    const bytes = this.#codec.encode(frames);
+    let bytes: Uint8Array[];
+    try {
+      bytes = this.#codec.encode(frames);
+    } catch (e) {
+      // Our side's fault, but the stream cannot go on without the message: end the connection.
+      this.#fail("EPROTO", e);
+      return;
+    }
     for (let i = 0; i < bytes.length; i++) {
       if (bytes[i].length === 0) continue;
       this.#out.push(bytes[i]);

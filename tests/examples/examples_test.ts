@@ -38,6 +38,14 @@ const EXAMPLES: [file: string, expected: RegExp][] = [
     /^lru_broker: 10 requests answered by \d workers \(worker-1=\d+( worker-\d=\d+)*\)$/m,
   ],
   ["shutdown.ts", /^shutdown: 3 jobs handled, every socket closed$/m],
+  [
+    "length_prefixed.ts",
+    /^length_prefixed: 3 requests answered: olleh dlrow \/ euqoconom \/ lenrek$/m,
+  ],
+  [
+    "line_server.ts",
+    /^line_server: 3 lines answered, last replies HELLO KERNEL \| LINES PLEASE \| bye$/m,
+  ],
 ];
 
 /** Generous: each example takes well under a second, but CI machines are slow. */

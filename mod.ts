@@ -90,6 +90,7 @@ export { type RadioSendOptions, RadioSocket } from "./src/socket/radio.ts";
 export { type DishMessage, DishSocket } from "./src/socket/dish.ts";
 export { type PeerMessage, type PeerSendOptions, PeerSocket } from "./src/socket/peer.ts";
 export { ChannelSocket } from "./src/socket/channel.ts";
+export { StreamSocket, type StreamSocketOptions } from "./src/socket/stream.ts";
 export { proxy, type ProxyOptions } from "./src/proxy.ts";
 export {
   type AuthenticationRequest,

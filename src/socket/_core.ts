@@ -10,6 +10,7 @@
 
 import { macrotask } from "./_macrotask.ts";
 import { abortError, ZmqError } from "../errors.ts";
+import type { EngineFactory } from "../protocol/engine.ts";
 import type { SessionEvent } from "../protocol/session.ts";
 import type { SocketType } from "../protocol/socket_type.ts";
 import { resolveEndpoint, transportFor } from "../transport/registry.ts";
@@ -208,6 +209,8 @@ export class SocketCore implements PipeOwner {
   readonly inbox: FairQueue<Pipe, Message>;
   readonly events: EventHub = new EventHub();
   pattern!: Pattern;
+  /** Each connection's protocol engine, set by the socket type; undefined: ZMTP. */
+  engine: EngineFactory | undefined;
   lastEndpoint: string | undefined;
   closed = false;
 

@@ -47,6 +47,14 @@ const EXAMPLES: [file: string, expected: RegExp][] = [
     /^radio_dish: news dish got 3 news, sport\+news dish got 3 sport and 3 news, nobody got the weather$/m,
   ],
   ["radio_dish_udp.ts", /^radio_dish_udp: thermometer got 2, everything got 4 over udp$/m],
+  [
+    "length_prefixed.ts",
+    /^length_prefixed: 3 requests answered: olleh dlrow \/ euqoconom \/ lenrek$/m,
+  ],
+  [
+    "line_server.ts",
+    /^line_server: 3 lines answered, last replies HELLO KERNEL \| LINES PLEASE \| bye$/m,
+  ],
 ];
 
 /** Generous: each example takes well under a second, but CI machines are slow. */

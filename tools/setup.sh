@@ -2,7 +2,7 @@
 # Installs what the test suite needs beyond Node's npm, and nothing when it is all present:
 #   Debian: python3-zmq (pyzmq on libzmq, the dependable interop peer; /usr/bin/python3 only),
 #           libzmq3-dev (C peer and bench harness), gcc + make + liburing-dev (native transport),
-#           tmux (the CLI's terminal test), chromium (the browser suite, tests/browser/)
+#           tmux (the CLI's terminal test), netcat-openbsd (nc, for the kernel line-protocol test), chromium (the browser suite, tests/browser/)
 #   npm:    zeromq@6.8.0 for the Node interop peer, in tests/interop/peers/node_modules (git-ignored);
 #           bun (the runtime: its package ships the binary in an optional dependency), esbuild and
 #           typescript for the Node/Bun suites and `deno task build:npm`, and playwright-core (drives
@@ -20,7 +20,7 @@ zeromq_version="6.8.0"
 tool_packages=(bun@1.4.5 esbuild@0.28.2 typescript@5.9.3 @noble/ciphers@2.4.0 @noble/curves@2.4.0)
 # The browser suite (tests/browser/) bundles with the esbuild above and drives Chromium with this.
 browser_packages=(playwright-core@1.65.1)
-debs=(python3-zmq libzmq3-dev gcc make liburing-dev tmux chromium)
+debs=(python3-zmq libzmq3-dev gcc make liburing-dev tmux netcat-openbsd chromium)
 start=$(date +%s%N)
 
 log() { printf 'setup: %s\n' "$*" >&2; }

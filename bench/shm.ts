@@ -37,13 +37,14 @@ class Proc {
   #stderr = "";
 
   constructor(cmd: string[]) {
-    this.#child = new Deno.Command(cmd[0], {
+    const child = new Deno.Command(cmd[0], {
       args: cmd.slice(1),
       cwd: ROOT,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    this.#child = child;
     const ready = Promise.withResolvers<void>();
     const result = Promise.withResolvers<Json>();
     this.ready = ready.promise;
@@ -52,7 +53,7 @@ class Proc {
     this.result.catch(() => {});
     (async () => {
       let buf = "";
-      for await (const chunk of this.#child.stdout.pipeThrough(new TextDecoderStream())) {
+      for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
         buf += chunk;
         for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
           const line = buf.slice(0, nl).trim();
@@ -68,7 +69,7 @@ class Proc {
       result.reject(err);
     })();
     (async () => {
-      for await (const chunk of this.#child.stderr.pipeThrough(new TextDecoderStream())) {
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
         this.#stderr = (this.#stderr + chunk).slice(-2000);
       }
     })();
@@ -89,7 +90,7 @@ class Proc {
 }
 
 function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   return Promise.race([
     p,
     new Promise<never>((_, reject) => {

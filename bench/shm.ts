@@ -8,6 +8,10 @@
  *
  *   deno run -A bench/shm.ts [--runs N] [--count N] [--size BYTES]
  *
+ * A second table times the transports alone, without sockets: the same
+ * 16 B messages as ZMTP frames (18 bytes each), written in flushes of 1024
+ * through a `Connection` and read back in 64 KiB reads, shm:// beside ipc://.
+ *
  * Prints the median rate of each and the ratios; results vary with load (two
  * cores are shared by both peers), so compare within one run.
  *
@@ -115,7 +119,72 @@ function command(impl: Impl, args: string[]): string[] {
   ];
 }
 
+const FRAME = SIZE + 2;
+const BATCH = 1024;
+
+/** Raw transport roles, run as child processes of this file. */
+async function rawRole(role: string, ep: string, count: number): Promise<void> {
+  await import("../ffi/mod.ts");
+  const { resolveEndpoint, transportFor } = await import("../src/transport/registry.ts");
+  const total = count * FRAME;
+  const print = (j: Json) => console.log(JSON.stringify(j));
+  if (role === "raw_recv") {
+    const endpoint = resolveEndpoint(ep, "bind");
+    const listener = await transportFor(endpoint).listen(endpoint);
+    print({ event: "ready" });
+    const conn = (await listener.accept())!;
+    const buffer = new Uint8Array(65536);
+    let got = 0;
+    let t0 = 0;
+    while (got < total) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      if (got === 0) t0 = performance.now();
+      got += n;
+    }
+    const secs = (performance.now() - t0) / 1000;
+    print({
+      event: "result",
+      count: Math.floor(got / FRAME),
+      expected: count,
+      msgs_per_s: got / FRAME / secs,
+    });
+    conn.close();
+    listener.close();
+    return;
+  }
+  const endpoint = resolveEndpoint(ep, "connect");
+  const conn = await transportFor(endpoint).connect(endpoint);
+  print({ event: "ready" });
+  const flush = new Uint8Array(FRAME * BATCH);
+  for (let i = 0; i < BATCH; i++) flush[i * FRAME + 1] = SIZE; // flags 0, length SIZE
+  for (let sent = 0; sent < count; sent += BATCH) {
+    await conn.write([sent + BATCH <= count ? flush : flush.subarray(0, (count - sent) * FRAME)]);
+  }
+  // Hold the connection until the receiver is done (stdin closes).
+  for await (const _ of Deno.stdin.readable) { /* wait */ }
+  conn.close();
+}
+
 let seq = 0;
+async function onceRaw(impl: "shm" | "ipc"): Promise<number> {
+  const name = `bench-raw-${Deno.pid}-${++seq}`;
+  const ep = impl === "shm" ? `shm://${name}` : `ipc:///tmp/monocoque-${name}.sock`;
+  const self = [Deno.execPath(), "run", "-A", "--quiet", import.meta.filename!];
+  const receiver = new Proc([...self, "raw_recv", ep, `${COUNT}`]);
+  let sender: Proc | undefined;
+  try {
+    await deadline(receiver.ready, 30_000, `raw ${impl} receiver ready`);
+    sender = new Proc([...self, "raw_send", ep, `${COUNT}`]);
+    const r = await deadline(receiver.result, 120_000, `raw ${impl} result`);
+    if (r.count !== r.expected) throw new Error(`raw ${impl}: ${r.count} of ${r.expected}`);
+    return Number(r.msgs_per_s);
+  } finally {
+    await sender?.done();
+    await receiver.done();
+  }
+}
+
 async function once(impl: Impl): Promise<number> {
   const name = `bench-${Deno.pid}-${++seq}`;
   const ep = impl === "monocoque shm" ? `shm://${name}` : `ipc:///tmp/monocoque-${name}.sock`;
@@ -146,7 +215,9 @@ async function build(): Promise<string | undefined> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x: number) => x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : `${(x / 1e3).toFixed(0)} k/s`;
 
-if (import.meta.main) {
+if (import.meta.main && Deno.args[0]?.startsWith("raw_")) {
+  await rawRole(Deno.args[0], Deno.args[1], Number(Deno.args[2]));
+} else if (import.meta.main) {
   const problem = await build();
   if (problem) {
     console.error(problem);
@@ -174,4 +245,20 @@ if (import.meta.main) {
     `shm / our ipc: ${(shm / m.get("monocoque ipc")!).toFixed(2)}×   ` +
       `shm / libzmq ipc: ${(shm / m.get("libzmq ipc")!).toFixed(2)}×`,
   );
+  console.log(`\nTransports alone (${FRAME}-byte frames, ${BATCH} per write), ${RUNS} runs`);
+  const raw = { shm: [] as number[], ipc: [] as number[] };
+  for (let run = 0; run < RUNS; run++) {
+    for (const impl of ["shm", "ipc"] as const) {
+      try {
+        raw[impl].push(await onceRaw(impl));
+      } catch (err) {
+        console.error(`  ${(err as Error).message}`);
+      }
+    }
+  }
+  for (const impl of ["shm", "ipc"] as const) {
+    const all = raw[impl].map(fmt).join(", ");
+    console.log(`${impl.padEnd(14)} median ${fmt(median(raw[impl])).padStart(10)}   (${all})`);
+  }
+  console.log(`shm / ipc: ${(median(raw.shm) / median(raw.ipc)).toFixed(2)}×`);
 }

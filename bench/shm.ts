@@ -10,7 +10,8 @@
  *
  * A second table times the transports alone, without sockets: the same
  * 16 B messages as ZMTP frames (18 bytes each), written in flushes of 1024
- * through a `Connection` and read back in 64 KiB reads, shm:// beside ipc://.
+ * through a `Connection` and read back in 64 KiB reads, shm:// beside ipc://
+ * (ten times `--count` frames).
  *
  * Prints the median rate of each and the ratios; results vary with load (two
  * cores are shared by both peers), so compare within one run.
@@ -121,6 +122,8 @@ function command(impl: Impl, args: string[]): string[] {
 
 const FRAME = SIZE + 2;
 const BATCH = 1024;
+/** Frames per raw run: ten times the socket runs' messages, so a run lasts long enough to time. */
+const RAW_COUNT = COUNT * 10;
 
 /** Raw transport roles, run as child processes of this file. */
 async function rawRole(role: string, ep: string, count: number): Promise<void> {
@@ -171,11 +174,11 @@ async function onceRaw(impl: "shm" | "ipc"): Promise<number> {
   const name = `bench-raw-${Deno.pid}-${++seq}`;
   const ep = impl === "shm" ? `shm://${name}` : `ipc:///tmp/monocoque-${name}.sock`;
   const self = [Deno.execPath(), "run", "-A", "--quiet", import.meta.filename!];
-  const receiver = new Proc([...self, "raw_recv", ep, `${COUNT}`]);
+  const receiver = new Proc([...self, "raw_recv", ep, `${RAW_COUNT}`]);
   let sender: Proc | undefined;
   try {
     await deadline(receiver.ready, 30_000, `raw ${impl} receiver ready`);
-    sender = new Proc([...self, "raw_send", ep, `${COUNT}`]);
+    sender = new Proc([...self, "raw_send", ep, `${RAW_COUNT}`]);
     const r = await deadline(receiver.result, 120_000, `raw ${impl} result`);
     if (r.count !== r.expected) throw new Error(`raw ${impl}: ${r.count} of ${r.expected}`);
     return Number(r.msgs_per_s);

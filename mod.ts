@@ -33,6 +33,7 @@ export { type CurveKeyPair, curveKeyPair, curvePublicKey } from "./src/protocol/
 export { z85Decode, z85Encode } from "./src/protocol/z85.ts";
 export { Socket } from "./src/socket/socket.ts";
 export type { EventsOptions, FrameLike, Message, MessageLike } from "./src/socket/socket.ts";
+export { PeerMetadata, type PeerMetadataInit } from "./src/socket/peer_metadata.ts";
 export type {
   HandshakeFailure,
   RoutingIdConflict,
@@ -89,6 +90,7 @@ export { type RadioSendOptions, RadioSocket } from "./src/socket/radio.ts";
 export { type DishMessage, DishSocket } from "./src/socket/dish.ts";
 export { type PeerMessage, type PeerSendOptions, PeerSocket } from "./src/socket/peer.ts";
 export { ChannelSocket } from "./src/socket/channel.ts";
+export { StreamSocket, type StreamSocketOptions } from "./src/socket/stream.ts";
 export { proxy, type ProxyOptions } from "./src/proxy.ts";
 export {
   type AuthenticationRequest,

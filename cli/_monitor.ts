@@ -24,6 +24,8 @@ const LIBZMQ_NAMES: Record<SocketEvent["type"], string> = {
   handshakeFailed: "HANDSHAKE_FAILED",
   disconnected: "DISCONNECTED",
   routingIdConflict: "ROUTING_ID_CONFLICT",
+  // No libzmq event: its udp engine drops bad datagrams silently.
+  datagramDropped: "DATAGRAM_DROPPED",
   closed: "CLOSED",
 };
 
@@ -49,6 +51,8 @@ function details(event: SocketEvent): Record<string, string | number> {
       return { remote: event.remote, reason: event.reason };
     case "routingIdConflict":
       return { remote: event.remote, routingId: showId(event.routingId), action: event.action };
+    case "datagramDropped":
+      return { remote: event.remote, reason: event.reason };
     default:
       return {};
   }

@@ -9,7 +9,7 @@
  * Run it with `deno task cli ...` in a checkout, or install it:
  *
  * ```sh
- * deno install -A -n monocoque --global ./cli/main.ts   # or jsr:@monocoque/zmtp/cli
+ * deno install -A --unstable-net -n monocoque --global ./cli/main.ts  # or jsr:@monocoque/zmtp/cli
  * monocoque pull --bind tcp://127.0.0.1:5555 &
  * echo hello | monocoque push --connect tcp://127.0.0.1:5555
  * ```

@@ -90,3 +90,24 @@ export const SYMBOLS = {
 
 /** The opened library's symbols. */
 export type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+/**
+ * The shm:// part of `libmonocoque.so` (`native/shm.c`), opened on its own by
+ * `_shm_library.ts`, so shm:// needs neither io_uring nor a library built
+ * before these symbols existed to have every io_uring one.
+ */
+export const SHM_SYMBOLS = {
+  /** int mq_shm_errno(void); */
+  mq_shm_errno: { parameters: [], result: "i32" },
+  /** void *mq_shm_create(uint32_t size, int32_t *out_fd); */
+  mq_shm_create: { parameters: ["u32", "buffer"], result: "pointer" },
+  /** void *mq_shm_open(const char *path, uint32_t size); */
+  mq_shm_open: { parameters: ["buffer", "u32"], result: "pointer" },
+  /** int mq_shm_close_fd(int fd); */
+  mq_shm_close_fd: { parameters: ["i32"], result: "i32" },
+  /** int mq_shm_unmap(void *p, uint32_t size); */
+  mq_shm_unmap: { parameters: ["pointer", "u32"], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The opened shm symbols. */
+export type ShmSymbols = Deno.DynamicLibrary<typeof SHM_SYMBOLS>["symbols"];

@@ -211,7 +211,8 @@ export function probeNative(options?: Pick<NativeLibraryOptions, "path">): Nativ
   }
 }
 
-function resolvePath(path: string | URL | undefined): string | undefined {
+/** The library path: `path`, else `MONOCOQUE_NATIVE_LIB`, else the local build (shm:// shares it). */
+export function resolvePath(path: string | URL | undefined): string | undefined {
   if (path instanceof URL) return fileUrlToPath(path);
   if (path !== undefined) return path;
   if (

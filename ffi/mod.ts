@@ -13,6 +13,14 @@
  * in Monocoque works without it. Nothing in the main entry point imports
  * this module. See `ffi/README.md` for what it costs and when it pays.
  *
+ * Importing this module also registers the `shm://NAME` transport
+ * (shared-memory rings between processes of one host): the registry row
+ * lives here, not in the main entry's registry, because the main entry must
+ * never import `ffi/` (it needs only `--allow-net`). So
+ * `import "@monocoque/zmtp/native"` is what enables `shm://`; without it, or
+ * where the library does not load (not built, no `--allow-ffi`), bind and
+ * connect to `shm://` are `EPROTONOSUPPORT`.
+ *
  * @example Opt a socket in (needs `--allow-ffi` and `deno task build:native`)
  * ```ts ignore
  * import { PushSocket } from "@monocoque/zmtp";
@@ -24,6 +32,11 @@
  *
  * @module
  */
+
+import { registerTransport } from "../src/transport/registry.ts";
+import { SHM_SCHEME } from "./_shm.ts";
+
+registerTransport("shm", SHM_SCHEME);
 
 export {
   loadNative,

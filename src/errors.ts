@@ -20,6 +20,8 @@
  * - `EMSGSIZE`: a message is larger than `maxMessageSize`.
  * - `ENOTSUP`: the operation is not supported by this socket type.
  * - `EPROTONOSUPPORT`: the endpoint's transport is not supported.
+ * - `ENOCOMPATPROTO`: the endpoint's transport does not carry this socket
+ *   type (`udp://` is for RADIO and DISH only).
  * - `ENOENT`: the endpoint to unbind or disconnect is unknown.
  * - `ETIMEDOUT`: a connection, handshake or heartbeat timed out.
  * - `EACCES`: authentication failed or a permission was missing.
@@ -40,6 +42,7 @@ export type ZmqErrorCode =
   | "EMSGSIZE"
   | "ENOTSUP"
   | "EPROTONOSUPPORT"
+  | "ENOCOMPATPROTO"
   | "ENOENT"
   | "ETIMEDOUT"
   | "EACCES"

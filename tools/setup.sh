@@ -2,11 +2,12 @@
 # Installs what the test suite needs beyond Node's npm, and nothing when it is all present:
 #   Debian: python3-zmq (pyzmq on libzmq, the dependable interop peer; /usr/bin/python3 only),
 #           libzmq3-dev (C peer and bench harness), gcc + make + liburing-dev (native transport),
-#           tmux (the CLI's terminal test)
+#           tmux (the CLI's terminal test), netcat-openbsd (nc, for the kernel line-protocol test), chromium (the browser suite, tests/browser/)
 #   npm:    zeromq@6.8.0 for the Node interop peer, in tests/interop/peers/node_modules (git-ignored);
 #           bun (the runtime: its package ships the binary in an optional dependency), esbuild and
 #           typescript for the Node/Bun suites and `deno task build:npm`, ws (the ws:// server
-#           under Node and Bun, and the client under Node 20), in tools/node_modules
+#           under Node and Bun, and the client under Node 20), and playwright-core (drives
+#           /usr/bin/chromium, downloads no browser) for the browser suite, in tools/node_modules
 # Idempotent and quick when everything is there (dpkg-query and test -e, no network).
 # Run as root to install Debian packages; otherwise it uses `sudo -n` if that works, or says
 # exactly what to run.
@@ -19,7 +20,9 @@ zeromq_version="6.8.0"
 # @noble/*: the versions deno.json maps, for bundling (tools/build_npm.ts checks they agree).
 # ws: imported at run time under Node and Bun only; tools/build_npm.ts pins the same version.
 tool_packages=(bun@1.4.5 esbuild@0.28.2 typescript@5.9.3 @noble/ciphers@2.4.0 @noble/curves@2.4.0 ws@8.23.0)
-debs=(python3-zmq libzmq3-dev gcc make liburing-dev tmux)
+# The browser suite (tests/browser/) bundles with the esbuild above and drives Chromium with this.
+browser_packages=(playwright-core@1.65.1)
+debs=(python3-zmq libzmq3-dev gcc make liburing-dev tmux netcat-openbsd chromium)
 start=$(date +%s%N)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -72,15 +75,17 @@ if ! (cd "$peers" && node -e 'require("zeromq")') 2>/dev/null; then
 fi
 
 tool_missing=()
-for spec in "${tool_packages[@]}"; do
+for spec in "${tool_packages[@]}" "${browser_packages[@]}"; do
   pkg="$root/tools/node_modules/${spec%@*}/package.json"
   grep -q "\"version\": \"${spec##*@}\"" "$pkg" 2>/dev/null || tool_missing+=("$spec")
 done
 if [ "${#tool_missing[@]}" -gt 0 ]; then
   log "installing ${tool_missing[*]} into tools/node_modules"
-  # Scripts run: bun's postinstall links the binary from its platform package (@oven/bun-*).
+  # One npm call names every package kept in tools/node_modules: npm removes what a call into a
+  # prefix without package.json does not name. Scripts run: bun's postinstall links the binary
+  # from its platform package (@oven/bun-*); playwright-core's install downloads nothing.
   npm install --prefix "$root/tools" --no-save --no-package-lock --no-audit --no-fund \
-    --loglevel=error "${tool_packages[@]}" >/dev/null
+    --loglevel=error "${tool_packages[@]}" "${browser_packages[@]}" >/dev/null
 fi
 for bin in bun esbuild tsc; do
   if ! "$root/tools/node_modules/.bin/$bin" --version >/dev/null 2>&1; then

@@ -54,4 +54,5 @@ export {
   type SessionOptions,
   type SessionPhase,
 } from "./session.ts";
+export type { EngineContext, EngineFactory, ProtocolEngine } from "./engine.ts";
 export { isCompatible, isSocketType, type SocketType } from "./socket_type.ts";

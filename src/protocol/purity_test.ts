@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import curveCodec from "./_curve_codec.ts" with { type: "text" };
 import curveCrypto from "./_curve_crypto.ts" with { type: "text" };
 import frameDecoder from "./_frame_decoder.ts" with { type: "text" };
+import engine from "./engine.ts" with { type: "text" };
 import framing from "./_framing.ts" with { type: "text" };
 import greeting from "./_greeting.ts" with { type: "text" };
 import messageFraming from "./_message_framing.ts" with { type: "text" };
@@ -26,6 +27,7 @@ const KNOWN: Record<string, string> = {
   "_curve_crypto.ts": curveCrypto,
   "_frame_decoder.ts": frameDecoder,
   "_framing.ts": framing,
+  "engine.ts": engine,
   "_greeting.ts": greeting,
   "_message_framing.ts": messageFraming,
   "_metadata.ts": metadata,

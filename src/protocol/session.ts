@@ -52,6 +52,7 @@ import type {
   ZapReply,
   ZapRequest,
 } from "./mechanism.ts";
+import type { ProtocolEngine } from "./engine.ts";
 import { NullMechanism } from "./null_mechanism.ts";
 import { isCompatible, isSocketType, type SocketType } from "./socket_type.ts";
 
@@ -270,6 +271,7 @@ const PARTNER: Readonly<Record<SocketType, SocketType>> = {
   SCATTER: "GATHER",
   PEER: "PEER",
   CHANNEL: "CHANNEL",
+  STREAM: "STREAM",
 };
 
 function checkTime(name: string, value: number | undefined, fallback: number): number {
@@ -318,7 +320,7 @@ function commandPrefix(name: string): Uint8Array {
  * assert.equal(event.type, "message");
  * ```
  */
-export class Session {
+export class Session implements ProtocolEngine {
   #phase: SessionPhase = "greeting";
   #socketType: SocketType;
   #mechanism: Mechanism;

@@ -39,7 +39,8 @@ export type SocketType =
   | "RADIO"
   | "DISH"
   | "PEER"
-  | "CHANNEL";
+  | "CHANNEL"
+  | "STREAM";
 
 const PEERS: Readonly<Record<SocketType, readonly SocketType[]>> = {
   PAIR: ["PAIR"],
@@ -62,6 +63,8 @@ const PEERS: Readonly<Record<SocketType, readonly SocketType[]>> = {
   DISH: ["RADIO"],
   PEER: ["PEER"],
   CHANNEL: ["CHANNEL"],
+  // ZMQ_STREAM speaks raw bytes, never ZMTP: a peer announcing it fits no socket.
+  STREAM: [],
 };
 
 /**

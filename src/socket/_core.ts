@@ -10,6 +10,7 @@
 
 import { macrotask } from "./_macrotask.ts";
 import { abortError, ZmqError } from "../errors.ts";
+import type { EngineFactory } from "../protocol/engine.ts";
 import type { SessionEvent } from "../protocol/session.ts";
 import type { SocketType } from "../protocol/socket_type.ts";
 import { resolveEndpoint, transportFor } from "../transport/registry.ts";
@@ -18,6 +19,7 @@ import { EventHub } from "./events.ts";
 import type { HandshakeFailure, RoutingIdConflict, SocketEvent } from "./events.ts";
 import type { Message } from "./_message.ts";
 import { Pipe } from "./_pipe.ts";
+import { PeerMetadata } from "./peer_metadata.ts";
 import type { PipeEnd, PipeOwner } from "./_pipe.ts";
 import { FairQueue } from "./_routing/fair_queue.ts";
 import { WaiterQueue } from "./_routing/waiter_queue.ts";
@@ -38,9 +40,11 @@ export interface Pattern {
   ready?(pipe: Pipe): void;
   /** An incoming message; push it to `pipe.inbox` or drop it. */
   message(pipe: Pipe, frames: Message): void;
-  /** An incoming SUBSCRIBE/CANCEL command. */
-  subscription?(pipe: Pipe, topic: Uint8Array, subscribe: boolean): void;
-  /** A command other than SUBSCRIBE/CANCEL (and the session's own) arrived; ignored if absent. */
+  /**
+   * A command in the data phase other than the session's own (PING, PONG,
+   * ERROR): SUBSCRIBE, CANCEL, JOIN, LEAVE or any unknown name; ignored if
+   * absent. The one path by which commands reach a pattern.
+   */
   command?(pipe: Pipe, name: string, data: Uint8Array): void;
   /** Checks and transforms a message at the `send()` call; throws `ZmqError` (e.g. `EFSM`). */
   prepareSend(frames: Message): Message;
@@ -50,6 +54,12 @@ export interface Pattern {
   prepareReceive(): void;
   /** Takes the next message for the application, or `undefined`. */
   tryReceive(): Message | undefined;
+  /**
+   * The pipe the message `tryReceive` returned last came from, for a pattern
+   * that keeps messages outside the inbox (REQ's reply); otherwise the
+   * inbox's `lastKey` is.
+   */
+  lastSource?(): Pipe | undefined;
   /** A receive was abandoned (timeout, abort) before it got a message. */
   receiveAbandoned?(): void;
   /**
@@ -199,6 +209,8 @@ export class SocketCore implements PipeOwner {
   readonly inbox: FairQueue<Pipe, Message>;
   readonly events: EventHub = new EventHub();
   pattern!: Pattern;
+  /** Each connection's protocol engine, set by the socket type; undefined: ZMTP. */
+  engine: EngineFactory | undefined;
   lastEndpoint: string | undefined;
   closed = false;
 
@@ -361,6 +373,7 @@ export class SocketCore implements PipeOwner {
     this.#checkOpen();
     const endpoint = resolveEndpoint(address, "connect");
     const transport = this.#transport(endpoint);
+    transport.checkConnect?.(endpoint, { mechanism: this.options.security.mechanism });
     const routingId = routingIdBytes(options?.routingId, "Connect option routingId");
     if (this.#connected.has(address)) {
       // libzmq allows it for some types, but a duplicate dial is almost always a bug.
@@ -493,6 +506,13 @@ export class SocketCore implements PipeOwner {
       return false;
     }
     const peer = pipe.peer!;
+    if (this.options.peerMetadata) {
+      pipe.metadata = new PeerMetadata({
+        socketType: peer.socketType,
+        address: pipe.remote,
+        properties: peer.properties,
+      });
+    }
     const userId = peer.properties.get("User-Id");
     this.events.emit({
       type: "handshakeSucceeded",
@@ -535,12 +555,9 @@ export class SocketCore implements PipeOwner {
   }
 
   pipeCommand(pipe: Pipe, name: string, data: Uint8Array): void {
-    if (pipe.attached) this.pattern.command?.(pipe, name, data);
-  }
-
-  pipeSubscription(pipe: Pipe, topic: Uint8Array, subscribe: boolean): void {
     if (!pipe.attached) return;
-    this.pattern.subscription?.(pipe, topic, subscribe);
+    this.pattern.command?.(pipe, name, data);
+    // A command may queue a message (XPUB's subscription messages).
     if (this.#receivers.length > 0) this.#pumpReceivers();
   }
 
@@ -584,10 +601,17 @@ export class SocketCore implements PipeOwner {
     });
   }
 
-  /** After taking a message from the inbox, lets its pipe read again if it was paused. */
-  taken(): void {
-    const pipe = this.inbox.lastKey;
-    if (pipe !== undefined) pipe.checkInbound();
+  /**
+   * After taking `msg` from the inbox: gives it its peer's metadata (with
+   * `peerMetadata`) and lets its pipe read again if it was paused. Done at
+   * the take, not on arrival, so every pattern's messages get it (REP's and
+   * DISH's are new arrays), and the classic zero-copy path pays one branch.
+   */
+  taken(msg: Message): void {
+    const pipe = this.pattern.lastSource?.() ?? this.inbox.lastKey;
+    if (pipe === undefined) return;
+    if (this.options.peerMetadata) (msg as { peer?: PeerMetadata }).peer = pipe.metadata;
+    pipe.checkInbound();
   }
 
   /** Makes `close()` wait for a pattern's background job (which must end soon after `closed`). */
@@ -725,7 +749,7 @@ export class SocketCore implements PipeOwner {
     if (this.#receivers.length === 0) {
       const msg = this.pattern.tryReceive();
       if (msg !== undefined) {
-        this.taken();
+        this.taken(msg);
         return Promise.resolve(msg);
       }
     }
@@ -752,7 +776,7 @@ export class SocketCore implements PipeOwner {
       this.pattern.receiveAbandoned?.();
       return undefined;
     }
-    this.taken();
+    this.taken(msg);
     return msg;
   }
 
@@ -837,7 +861,7 @@ export class SocketCore implements PipeOwner {
     while (q.length > 0) {
       const msg = this.pattern.tryReceive();
       if (msg === undefined) return;
-      this.taken();
+      this.taken(msg);
       q.shift()!.resolve(msg);
     }
   }

@@ -6,10 +6,14 @@
 
 const encoder = new TextEncoder();
 
-/** The longest group, in bytes (libzmq's ZMQ_GROUP_MAX_LENGTH, include/zmq.h). */
-export const GROUP_MAX_LENGTH = 15;
+/**
+ * The longest group, in bytes: libzmq's ZMQ_GROUP_MAX_LENGTH (include/zmq.h),
+ * 255 since 4.3.3 (spec 48 and older libzmq said 15), so groups of libzmq
+ * 4.3.4 and 4.3.5 peers interoperate.
+ */
+export const GROUP_MAX_LENGTH = 255;
 
-/** A group as bytes; `TypeError` for a non-group, `RangeError` over 15 bytes (libzmq EINVAL). */
+/** A group as bytes; `TypeError` for a non-group, `RangeError` over 255 bytes (libzmq EINVAL). */
 export function groupBytes(group: string | Uint8Array): Uint8Array {
   let bytes: Uint8Array;
   if (typeof group === "string") bytes = encoder.encode(group);

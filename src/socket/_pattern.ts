@@ -53,8 +53,6 @@ export class BasePattern implements Pattern {
 
   ready(_pipe: Pipe): void {}
 
-  subscription(_pipe: Pipe, _topic: Uint8Array, _subscribe: boolean): void {}
-
   receiveAbandoned(): void {}
 
   sendAbandoned(_frames: Message): void {}

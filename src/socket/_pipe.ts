@@ -17,26 +17,27 @@ import { macrotask } from "./_macrotask.ts";
 import { ZmqError } from "../errors.ts";
 import { Session } from "../protocol/session.ts";
 import type { PeerInfo, SessionEvent } from "../protocol/session.ts";
+import type { EngineFactory, ProtocolEngine } from "../protocol/engine.ts";
 import type { SocketType } from "../protocol/socket_type.ts";
 import type { Connection } from "../transport/types.ts";
 import type { FairQueueSource } from "./_routing/fair_queue.ts";
-import type { SubscriptionTable } from "./_routing/subscription_table.ts";
 import type { Message } from "./_message.ts";
 import type { RoutingIdConflict } from "./events.ts";
 import type { ResolvedOptions } from "./options.ts";
+import type { PeerMetadata } from "./peer_metadata.ts";
 import { authenticate, createMechanism } from "./_security.ts";
 
 /** What a pipe reports to the socket that owns it. */
 export interface PipeOwner {
   readonly type: SocketType;
   readonly options: ResolvedOptions;
+  /** Makes each connection's protocol engine; undefined: a ZMTP {@linkcode Session}. */
+  readonly engine?: EngineFactory;
   /** The session completed its handshake; return false to refuse the peer. */
   pipeReady(pipe: Pipe): boolean;
   /** A message arrived. */
   pipeMessage(pipe: Pipe, frames: Message): void;
-  /** A SUBSCRIBE or CANCEL command arrived. */
-  pipeSubscription(pipe: Pipe, topic: Uint8Array, subscribe: boolean): void;
-  /** Any other command in the data phase (e.g. JOIN, LEAVE): the pattern's business. */
+  /** A command in the data phase (SUBSCRIBE, CANCEL, JOIN, LEAVE, unknown ones): the pattern's business. */
   pipeCommand(pipe: Pipe, name: string, data: Uint8Array): void;
   /** The pipe's outgoing queue went from full to having room. */
   pipeWritable(pipe: Pipe): void;
@@ -109,12 +110,13 @@ export class Pipe {
   attached = false;
   /** The pipe's FIFO in the socket's fair queue, while attached. */
   inbox: FairQueueSource<Pipe, Message> | undefined;
-  /** The peer's subscriptions (PUB, XPUB). */
-  subscriptions: SubscriptionTable | undefined;
-  /** The routing id a ROUTER knows this peer by. */
-  routingId: Uint8Array | undefined;
   /** The handshake's result, while connected. */
   peer: PeerInfo | undefined;
+  /**
+   * The metadata of the last connection that completed its handshake, with
+   * the `peerMetadata` option; kept after it ends for the messages it left.
+   */
+  metadata: PeerMetadata | undefined;
   /** Why a ROUTER keeps this connection open but unused; `undefined` while in use. */
   parked: RoutingIdConflict | undefined;
   /** Abandons a ZAP request in flight; the owner calls it when the connection ends. */
@@ -123,7 +125,7 @@ export class Pipe {
   #out: Message[] = [];
   #outHead = 0;
   #conn: Connection | undefined;
-  #session: Session | undefined;
+  #session: ProtocolEngine | undefined;
   #writing = false;
   /** The current connection's write settlements (see run()). */
   #onWritten: () => void = () => {};
@@ -240,8 +242,8 @@ export class Pipe {
   subscribe(topic: Uint8Array, subscribe: boolean): void {
     const s = this.#session;
     if (s === undefined || this.peer === undefined) return;
-    if (subscribe) s.subscribe(topic);
-    else s.cancel(topic);
+    if (subscribe) s.subscribe?.(topic);
+    else s.cancel?.(topic);
     this.#scheduleFlush();
   }
 
@@ -249,7 +251,7 @@ export class Pipe {
   sendCommand(name: string, data: Uint8Array): void {
     const s = this.#session;
     if (s === undefined || this.peer === undefined) return;
-    s.sendCommand(name, data);
+    s.sendCommand?.(name, data);
     this.#scheduleFlush();
   }
 
@@ -313,22 +315,31 @@ export class Pipe {
     this.#conn = conn;
     this.#remote = conn.remoteEndpoint;
     this.parked = undefined;
-    this.#session = new Session({
-      socketType: this.owner.type,
-      now,
-      mechanism: createMechanism(o.security),
-      routingId: o.routingId,
-      maxMessageSize: o.maxMessageSize,
-      handshakeInterval: o.handshakeInterval,
-      heartbeatInterval: o.heartbeatInterval,
-      heartbeatTimeout: o.heartbeatTimeout,
-      heartbeatTimeToLive: o.heartbeatTimeToLive,
-      onMessage: (frames) => this.owner.pipeMessage(this, frames),
-      canDeliver: () => this.#canDeliver(),
-      // ws and wss carry ZWS 2.0: one message per frame, the mechanism negotiated beforehand.
-      framing: conn.framing,
-      routingIdHandshake: conn.framing === "message" && conn.mechanism === "",
-    });
+    const engine = this.owner.engine;
+    this.#session = engine !== undefined
+      ? engine({
+        now,
+        maxMessageSize: o.maxMessageSize,
+        onMessage: (frames) => this.owner.pipeMessage(this, frames),
+        canDeliver: () => this.#canDeliver(),
+      })
+      : new Session({
+        socketType: this.owner.type,
+        now,
+        mechanism: createMechanism(o.security),
+        routingId: o.routingId,
+        properties: o.metadata,
+        maxMessageSize: o.maxMessageSize,
+        handshakeInterval: o.handshakeInterval,
+        heartbeatInterval: o.heartbeatInterval,
+        heartbeatTimeout: o.heartbeatTimeout,
+        heartbeatTimeToLive: o.heartbeatTimeToLive,
+        onMessage: (frames) => this.owner.pipeMessage(this, frames),
+        canDeliver: () => this.#canDeliver(),
+        // ws and wss carry ZWS 2.0: one message per frame, the mechanism negotiated beforehand.
+        framing: conn.framing,
+        routingIdHandshake: conn.framing === "message" && conn.mechanism === "",
+      });
     const session = this.#session;
     // Made once per connection, not per write: a flush costs no closures.
     this.#onWritten = () => {
@@ -517,7 +528,7 @@ export class Pipe {
    * what comes out, resuming while the session pauses only to let its
    * events be handled.
    */
-  #decode(session: Session, chunk: Uint8Array | undefined): void {
+  #decode(session: ProtocolEngine, chunk: Uint8Array | undefined): void {
     this.#decoding = true;
     try {
       if (chunk !== undefined) session.receive(chunk, performance.now());
@@ -536,7 +547,7 @@ export class Pipe {
     this.#armTimer();
   }
 
-  #handleEvents(session: Session): void {
+  #handleEvents(session: ProtocolEngine): void {
     const events = session.takeEvents();
     for (let i = 0; i < events.length; i++) {
       if (this.#session !== session) return;
@@ -545,11 +556,13 @@ export class Pipe {
         case "message":
           this.owner.pipeMessage(this, ev.frames);
           break;
+        // The session decodes SUBSCRIBE and CANCEL for the ZMTP 3.0 fallback;
+        // to a pattern they are commands like any other.
         case "subscribe":
-          this.owner.pipeSubscription(this, ev.topic, true);
+          this.owner.pipeCommand(this, "SUBSCRIBE", ev.topic);
           break;
         case "cancel":
-          this.owner.pipeSubscription(this, ev.topic, false);
+          this.owner.pipeCommand(this, "CANCEL", ev.topic);
           break;
         case "command":
           this.owner.pipeCommand(this, ev.name, ev.data);
@@ -568,7 +581,7 @@ export class Pipe {
           zap.reply.then((reply) => {
             if (this.cancelAuthentication === zap.cancel) this.cancelAuthentication = undefined;
             if (this.#session !== session) return;
-            session.authenticated(reply, performance.now());
+            session.authenticated?.(reply, performance.now());
             // Through #decode: it handles the events, flushes, re-arms the
             // timer and continues any input the session held meanwhile.
             this.#decode(session, undefined);

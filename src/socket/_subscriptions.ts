@@ -5,7 +5,8 @@
  * room. Publishing never blocks: a peer at its high-water mark misses the
  * message, unless its writes are still moving, in which case the send lets
  * I/O run a few turns first (so a subscriber that keeps up is not cut just
- * because the loop never yielded); internal.
+ * because the loop never yielded). The subscriptions are this pattern's state,
+ * one {@linkcode Subscription} per peer, not the pipe's; internal.
  *
  * @module
  */
@@ -15,13 +16,20 @@ import type { Pipe } from "./_pipe.ts";
 import { BasePattern } from "./_pattern.ts";
 import { SubscriptionTable } from "./_routing/subscription_table.ts";
 import { allHaveRoom, distribute } from "./_routing/distributor.ts";
+import type { Subscription } from "./_routing/distributor.ts";
 import type { DeferredSend, SocketCore } from "./_core.ts";
 import type { PubSocketOptions } from "./options.ts";
+
+/** A peer's subscriptions, as a publishing pattern keeps them. */
+export interface PipeSubscription extends Subscription<Pipe> {
+  readonly topics: SubscriptionTable;
+}
 
 /** Fan-out to subscribers; subclasses decide what subscriptions do. */
 export class PublisherPattern extends BasePattern {
   override readonly attachEarly = false;
-  readonly subscribers: Set<Pipe> = new Set();
+  /** Each attached peer's subscriptions. */
+  readonly subscribers: Map<Pipe, PipeSubscription> = new Map();
   readonly #noDrop: boolean;
   #deferred: Pipe[] = [];
   #deferredFrames: Message | undefined;
@@ -32,8 +40,7 @@ export class PublisherPattern extends BasePattern {
   }
 
   override attach(pipe: Pipe): boolean {
-    pipe.subscriptions = new SubscriptionTable();
-    this.subscribers.add(pipe);
+    this.subscribers.set(pipe, { peer: pipe, topics: new SubscriptionTable() });
     return true;
   }
 
@@ -41,10 +48,18 @@ export class PublisherPattern extends BasePattern {
     this.subscribers.delete(pipe);
   }
 
-  /** A subscription message or command from a peer. */
-  override subscription(pipe: Pipe, topic: Uint8Array, subscribe: boolean): void {
-    if (subscribe) pipe.subscriptions!.add(topic);
-    else pipe.subscriptions!.remove(topic);
+  /** SUBSCRIBE and CANCEL (RFC 29); other commands are not a publisher's business. */
+  command(pipe: Pipe, name: string, data: Uint8Array): void {
+    if (name === "SUBSCRIBE") this.subscription(pipe, data, true);
+    else if (name === "CANCEL") this.subscription(pipe, data, false);
+  }
+
+  /** A subscription, from a command or a ZMTP 3.0 subscription message. */
+  subscription(pipe: Pipe, topic: Uint8Array, subscribe: boolean): void {
+    const topics = this.subscribers.get(pipe)?.topics;
+    if (topics === undefined) return;
+    if (subscribe) topics.add(topic);
+    else topics.remove(topic);
   }
 
   override message(pipe: Pipe, frames: Message): void {
@@ -56,14 +71,14 @@ export class PublisherPattern extends BasePattern {
 
   override trySend(frames: Message): boolean {
     if (this.#noDrop) {
-      if (!allHaveRoom(this.subscribers, frames)) return false;
-      distribute(this.subscribers, frames);
+      if (!allHaveRoom(this.subscribers.values(), frames)) return false;
+      distribute(this.subscribers.values(), frames);
       return true;
     }
     const deferred = this.#deferred;
     // Misses need no yield of their own: a subscriber whose writes move is
     // deferred, and the core lets I/O run at least every millisecond.
-    distribute(this.subscribers, frames, deferred);
+    distribute(this.subscribers.values(), frames, deferred);
     if (deferred.length > 0) this.#deferredFrames = frames;
     return true;
   }

@@ -1,30 +1,35 @@
 /**
  * DISH (rfc.zeromq.org spec 48, ZMQ_DISH): receives the messages a RADIO
  * publishes to the groups it joined. Groups match exactly, byte for byte, and
- * are at most 15 bytes. The socket keeps its groups and sends each RADIO a
+ * are at most 255 bytes. The socket keeps its groups and sends each RADIO a
  * JOIN command for every one when it connects (so a restarted RADIO learns
  * them again), and JOIN/LEAVE on every change, as libzmq does (src/dish.cpp
  * send_subscriptions, dish_session_t::pull_msg).
  *
- * A peer message that is not a group frame of at most 15 bytes with MORE
+ * A peer message that is not a group frame of at most 255 bytes with MORE
  * followed by one body frame breaks spec 48: the peer is dropped, as libzmq's
  * DISH session fails with EFAULT (src/dish.cpp dish_session_t::push_msg).
+ *
+ * Over `udp://` a DISH binds (libzmq refuses to connect: ENOCOMPATPROTO) and
+ * receives libzmq's datagrams (`_datagram.ts`), fair-queued with its pipes;
+ * a malformed datagram is dropped with a `datagramDropped` event.
  *
  * @module
  */
 
 import { ZmqError } from "../errors.ts";
 import { coreOf } from "./_core.ts";
+import { DatagramInbound, isDatagramEndpoint } from "./_datagram.ts";
 import { GROUP_MAX_LENGTH, groupBytes, groupKey } from "./_group.ts";
 import type { Message as Frames } from "./_message.ts";
 import { BasePattern, notSupported } from "./_pattern.ts";
 import type { Pipe } from "./_pipe.ts";
-import type { OperationOptions, SocketOptions } from "./options.ts";
+import type { ConnectOptions, SocketOptions } from "./options.ts";
 import { type Message, Socket } from "./socket.ts";
 
 /** A message a {@linkcode DishSocket} received: one frame, and the group it was published to. */
 export type DishMessage = Message & {
-  /** The group the RADIO published the message to (0 to 15 bytes). */
+  /** The group the RADIO published the message to (0 to 255 bytes). */
   readonly group: Uint8Array;
 };
 
@@ -33,6 +38,13 @@ type Grouped = Frames & { group: Uint8Array };
 class DishPattern extends BasePattern {
   /** Joined groups, by {@linkcode groupKey}. */
   readonly groups = new Map<string, Uint8Array>();
+  /** The `udp://` endpoints bound, and what they received. */
+  readonly datagrams: DatagramInbound = new DatagramInbound(
+    this.core,
+    (group) => this.groups.has(groupKey(group)),
+  );
+  /** Whether the next receive looks at the udp endpoints first (fair between them and pipes). */
+  #datagramsFirst = false;
 
   override ready(pipe: Pipe): void {
     for (const group of this.groups.values()) pipe.sendCommand("JOIN", group);
@@ -71,6 +83,13 @@ class DishPattern extends BasePattern {
   }
 
   override tryReceive(): Frames | undefined {
+    const first = this.#datagramsFirst;
+    this.#datagramsFirst = !first;
+    if (first) return this.datagrams.take() ?? this.#fromPipes();
+    return this.#fromPipes() ?? this.datagrams.take();
+  }
+
+  #fromPipes(): Frames | undefined {
     // A message queued before leave() is not delivered after it (src/dish.cpp xxrecv filters at receive).
     const inbox = this.core.inbox;
     for (let m = inbox.shift(); m !== undefined; m = inbox.shift()) {
@@ -113,7 +132,7 @@ class DishPattern extends BasePattern {
  * console.assert(text(message.group) === "news" && text(message[0]) === "rain");
  * ```
  */
-export class DishSocket extends Socket {
+export class DishSocket extends Socket<DishMessage> {
   /**
    * Creates a DISH socket.
    *
@@ -125,12 +144,72 @@ export class DishSocket extends Socket {
     core.pattern = new DishPattern(core);
   }
 
+  get #datagrams(): DatagramInbound {
+    return (coreOf(this).pattern as DishPattern).datagrams;
+  }
+
+  /**
+   * Listens on an endpoint. `udp://host:port` receives a RADIO's datagrams
+   * sent there (`udp://*:0`: every interface, any free port);
+   * `udp://group:port` or `udp://iface;group:port` joins an IPv4 multicast
+   * group (on that interface: an address, `*` or a name).
+   *
+   * @param endpoint The endpoint to bind.
+   * @returns Resolves once listening; {@linkcode lastEndpoint} then holds the resolved endpoint.
+   * @throws {ZmqError} `EADDRINUSE`, `EADDRNOTAVAIL`, `EINVAL`, `EPROTONOSUPPORT`
+   * (`udp://` on a runtime without UDP: Deno needs `--unstable-net`), `ETERM`.
+   */
+  override bind(endpoint: string): Promise<void> {
+    if (isDatagramEndpoint(endpoint)) return this.#datagrams.bind(endpoint);
+    return super.bind(endpoint);
+  }
+
+  /**
+   * Stops listening on a bound endpoint; messages it received stay readable.
+   *
+   * @param endpoint The endpoint as given to `bind()` or as resolved in {@linkcode lastEndpoint}.
+   * @returns Resolves once the endpoint is released.
+   * @throws {ZmqError} `ENOENT` for an endpoint that is not bound.
+   */
+  override unbind(endpoint: string): Promise<void> {
+    if (isDatagramEndpoint(endpoint)) return this.#datagrams.unbind(endpoint);
+    return super.unbind(endpoint);
+  }
+
+  /**
+   * Connects to an endpoint (tcp, ipc, inproc). A DISH does not connect to
+   * `udp://`: it binds the address the RADIO sends to.
+   *
+   * @param endpoint The endpoint to connect to.
+   * @param options Connect options.
+   * @throws {ZmqError} `ENOCOMPATPROTO` for `udp://`, and what {@linkcode Socket.connect} throws.
+   */
+  override connect(endpoint: string, options?: ConnectOptions): void {
+    if (isDatagramEndpoint(endpoint)) {
+      throw new ZmqError(
+        "ENOCOMPATPROTO",
+        "A DISH binds udp:// endpoints, a RADIO connects to them",
+      );
+    }
+    super.connect(endpoint, options);
+  }
+
+  /**
+   * Closes the socket; see {@linkcode Socket.close}.
+   *
+   * @returns Resolves once every port and timer is released.
+   */
+  override close(): Promise<void> {
+    if (!this.closed) this.#datagrams.close();
+    return super.close();
+  }
+
   /**
    * Joins groups: messages a RADIO publishes to them are received from now on.
    *
-   * @param groups Groups of at most 15 bytes each (strings are UTF-8 encoded).
+   * @param groups Groups of at most 255 bytes each (strings are UTF-8 encoded).
    * @throws {TypeError} For a group that is not a string or Uint8Array.
-   * @throws {RangeError} For a group over 15 bytes (libzmq `EINVAL`).
+   * @throws {RangeError} For a group over 255 bytes (libzmq `EINVAL`).
    * @throws {ZmqError} `EINVAL` for a group already joined.
    */
   join(...groups: Array<string | Uint8Array>): void {
@@ -141,60 +220,13 @@ export class DishSocket extends Socket {
   /**
    * Leaves groups joined before.
    *
-   * @param groups Groups of at most 15 bytes each.
+   * @param groups Groups of at most 255 bytes each.
    * @throws {TypeError} For a group that is not a string or Uint8Array.
-   * @throws {RangeError} For a group over 15 bytes (libzmq `EINVAL`).
+   * @throws {RangeError} For a group over 255 bytes (libzmq `EINVAL`).
    * @throws {ZmqError} `EINVAL` for a group not joined.
    */
   leave(...groups: Array<string | Uint8Array>): void {
     const pattern = coreOf(this).pattern as DishPattern;
     for (const group of groups) pattern.change(groupBytes(group), false);
-  }
-
-  /**
-   * Receives the next message of a joined group.
-   *
-   * @param options An `AbortSignal` to stop waiting.
-   * @returns The message, with `group`.
-   * @throws {ZmqError} `EAGAIN` after `receiveTimeout`, `ETERM` once closed.
-   */
-  override receive(options?: OperationOptions): Promise<DishMessage> {
-    return super.receive(options) as Promise<DishMessage>;
-  }
-
-  /** The messages this socket receives, each with `group`; see {@linkcode Socket.readable}. */
-  override get readable(): ReadableStream<DishMessage> {
-    return super.readable as ReadableStream<DishMessage>;
-  }
-
-  /**
-   * A new stream of received messages, each with `group`; see
-   * {@linkcode Socket.readableStream}.
-   *
-   * @param options `signal` errors the stream.
-   * @returns A new readable stream.
-   */
-  override readableStream(options?: OperationOptions): ReadableStream<DishMessage> {
-    return super.readableStream(options) as ReadableStream<DishMessage>;
-  }
-
-  /**
-   * Received messages, each with `group`, as an async iterator that stops
-   * on `signal`; see {@linkcode Socket.messages}.
-   *
-   * @param options `signal` ends the iteration.
-   * @returns An async iterator of messages.
-   */
-  override messages(options?: OperationOptions): AsyncIterableIterator<DishMessage> {
-    return super.messages(options) as AsyncIterableIterator<DishMessage>;
-  }
-
-  /**
-   * Receives messages, each with `group`, until the socket closes.
-   *
-   * @returns An async iterator of messages.
-   */
-  override [Symbol.asyncIterator](): AsyncIterator<DishMessage> {
-    return this.messages();
   }
 }

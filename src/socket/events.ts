@@ -81,6 +81,15 @@ export type SocketEvent =
     /** Whether the newcomer was refused or the old connection displaced. */
     action: RoutingIdConflict;
   }
+  | {
+    type: "datagramDropped";
+    endpoint: string;
+    /** The sender's address for a datagram received, e.g. `udp://127.0.0.1:51234`; else the endpoint. */
+    remote: string;
+    reason: string;
+    /** Why: `EPROTO` for a malformed datagram, `EMSGSIZE` for a message too large to send, ... */
+    error: ZmqError;
+  }
   | { type: "closed"; endpoint: string };
 
 /** The names of {@linkcode SocketEvent}s. */

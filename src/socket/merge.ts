@@ -32,8 +32,11 @@ export interface MergeOptions {
 export interface MergedMessage<S extends Socket = Socket> {
   /** The socket that received the message. */
   socket: S;
-  /** The message, one `Uint8Array` per frame. */
-  message: Message;
+  /**
+   * The message, one `Uint8Array` per frame, typed as `socket` receives it
+   * (a `ServerMessage` from a `ServerSocket`, with its `routingId`).
+   */
+  message: S extends Socket<infer M> ? M : Message;
 }
 
 interface Entry<S> {
@@ -135,7 +138,7 @@ class Merge<S extends Socket> implements AsyncIterableIterator<MergedMessage<S>>
       }
       if (message !== undefined) {
         this.#cursor = i + 1;
-        found = { socket: e.socket, message };
+        found = { socket: e.socket, message } as MergedMessage<S>;
       }
     }
     if (entries.some((e) => e.gone && e.slot === undefined)) {

@@ -9,6 +9,7 @@ import type { SocketType } from "../protocol/socket_type.ts";
 import type { Transport } from "../transport/types.ts";
 import { publicKeyOf } from "../protocol/_curve_crypto.ts";
 import { toCurveKey } from "../protocol/curve_keys.ts";
+import { isValidPropertyName } from "../protocol/_metadata.ts";
 
 /** Options every socket type accepts. */
 export interface SocketOptions {
@@ -60,14 +61,34 @@ export interface SocketOptions {
   /** ZMQ_CONFLATE: keep only the newest message in each queue (single-part messages only). Default false. */
   conflate?: boolean;
   /**
+   * ZMQ_METADATA: custom properties sent to every peer in the handshake,
+   * which it reads as message metadata (libzmq's `zmq_msg_gets`, our
+   * `message.peer.get(name)`). Names start with `X-`, as libzmq requires
+   * (src/options.cpp); strings are sent as UTF-8. Default: none.
+   */
+  metadata?: Record<string, string | Uint8Array>;
+  /**
+   * Give every received message the metadata of the peer that sent it, as
+   * `message.peer` (a `PeerMetadata`: `Socket-Type`, `User-Id`,
+   * `Peer-Address`, custom properties), whether it is read by `receive()`,
+   * `for await`, `messages()` or a stream. libzmq attaches it to every
+   * message (`zmq_msg_gets`); here it is asked for, so the messages of
+   * sockets without it stay plain arrays, compared and logged as such, at
+   * no cost. The metadata is the connection's when the message is taken: a
+   * connected peer's queue outlives a reconnect, so a message still queued
+   * from before one carries the new connection's metadata (libzmq labels
+   * each message as it is decoded). Default false.
+   */
+  peerMetadata?: boolean;
+  /**
    * A transport to use for `tcp://` and `ipc://` endpoints instead of Deno's
    * built-in sockets, e.g. the io_uring transport from `@monocoque/zmtp/native`.
    */
   transport?: Transport;
   /**
-   * ZMQ_WSS_CERT_PEM: the certificate chain (PEM) a `wss://` bind serves;
-   * needs {@linkcode SocketOptions.wssKeyPem}. Clients trust a private CA
-   * through Deno's `--cert` flag or `DENO_CERT`.
+   * ZMQ_WSS_CERT_PEM: the certificate chain (PEM) a `wss://` bind serves,
+   * and a `quic://` bind too; needs {@linkcode SocketOptions.wssKeyPem}.
+   * Clients trust a private CA through Deno's `--cert` flag or `DENO_CERT`.
    */
   wssCertPem?: string;
   /** ZMQ_WSS_KEY_PEM: the private key (PEM) of {@linkcode SocketOptions.wssCertPem}. */
@@ -196,6 +217,8 @@ export interface ResolvedOptions {
   maxMessageSize: number;
   immediate: boolean;
   conflate: boolean;
+  metadata: Record<string, string | Uint8Array> | undefined;
+  peerMetadata: boolean;
   transport: Transport | undefined;
   /** What `ws://`/`wss://` binds pass to the transport. */
   ws: { tls?: { cert: string; key: string }; checkOrigin?: (origin: string | null) => boolean };
@@ -298,6 +321,8 @@ const COMMON_OPTIONS: readonly string[] = [
   "receiveHighWaterMarkBytes",
   "immediate",
   "conflate",
+  "metadata",
+  "peerMetadata",
   "transport",
   "wssCertPem",
   "wssKeyPem",
@@ -383,10 +408,34 @@ export function resolveOptions(
     maxMessageSize: integer(o, "maxMessageSize", -1, -1),
     immediate: boolean(o, "immediate"),
     conflate: boolean(o, "conflate"),
+    metadata: metadataOption(o.metadata),
+    peerMetadata: boolean(o, "peerMetadata"),
     transport,
     ws,
     security: resolveSecurity(o),
   };
+}
+
+/** The `metadata` option, checked as libzmq checks ZMQ_METADATA (src/options.cpp), copied. */
+function metadataOption(v: unknown): Record<string, string | Uint8Array> | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw new TypeError("Option metadata must be an object of properties");
+  }
+  const out: Record<string, string | Uint8Array> = {};
+  for (const [name, value] of Object.entries(v)) {
+    if (!name.startsWith("X-") || !isValidPropertyName(name)) {
+      throw new TypeError(
+        `Option metadata: property names start with X- and are at most 255 characters of [A-Za-z0-9.+_-], got ${name}`,
+      );
+    }
+    if (typeof value === "string") out[name] = value;
+    else if (value instanceof Uint8Array) out[name] = value.slice();
+    else {throw new TypeError(
+        `Option metadata: the value of ${name} must be a string or Uint8Array`,
+      );}
+  }
+  return out;
 }
 
 function credential(o: Record<string, unknown>, name: string): Uint8Array {

@@ -17,7 +17,7 @@ import { ZmqError } from "../errors.ts";
 import { coreOf } from "./_core.ts";
 import { type Routed, routedFrames, ServerPattern } from "./server.ts";
 import type { ServerMessage, ServerSendOptions } from "./server.ts";
-import type { OperationOptions, SocketOptions } from "./options.ts";
+import type { SocketOptions } from "./options.ts";
 import { type MessageLike, Socket } from "./socket.ts";
 
 /** A message a {@linkcode PeerSocket} received: one frame, and the sender's routing id. */
@@ -50,7 +50,7 @@ class PeerPattern extends ServerPattern {
  * console.assert(text(reply[0]) === "hi, hello" && reply.routingId === toA);
  * ```
  */
-export class PeerSocket extends Socket {
+export class PeerSocket extends Socket<PeerMessage> {
   /**
    * Creates a PEER socket.
    *
@@ -101,52 +101,5 @@ export class PeerSocket extends Socket {
       return Promise.reject(e);
     }
     return coreOf(this).send(frames, options?.signal);
-  }
-
-  /**
-   * Receives the next message and the routing id of its sender.
-   *
-   * @param options An `AbortSignal` to stop waiting.
-   * @returns The message, with `routingId`.
-   * @throws {ZmqError} `EAGAIN` after `receiveTimeout`, `ETERM` once closed.
-   */
-  override receive(options?: OperationOptions): Promise<PeerMessage> {
-    return super.receive(options) as Promise<PeerMessage>;
-  }
-
-  /** The messages this socket receives, each with `routingId`; see {@linkcode Socket.readable}. */
-  override get readable(): ReadableStream<PeerMessage> {
-    return super.readable as ReadableStream<PeerMessage>;
-  }
-
-  /**
-   * A new stream of received messages, each with `routingId`; see
-   * {@linkcode Socket.readableStream}.
-   *
-   * @param options `signal` errors the stream.
-   * @returns A new readable stream.
-   */
-  override readableStream(options?: OperationOptions): ReadableStream<PeerMessage> {
-    return super.readableStream(options) as ReadableStream<PeerMessage>;
-  }
-
-  /**
-   * Received messages, each with `routingId`, as an async iterator that
-   * stops on `signal`; see {@linkcode Socket.messages}.
-   *
-   * @param options `signal` ends the iteration.
-   * @returns An async iterator of messages.
-   */
-  override messages(options?: OperationOptions): AsyncIterableIterator<PeerMessage> {
-    return super.messages(options) as AsyncIterableIterator<PeerMessage>;
-  }
-
-  /**
-   * Receives messages, each with `routingId`, until the socket closes.
-   *
-   * @returns An async iterator of messages.
-   */
-  override [Symbol.asyncIterator](): AsyncIterator<PeerMessage> {
-    return this.messages();
   }
 }

@@ -9,24 +9,34 @@
  * group nobody joined, is dropped, as libzmq's RADIO does by default
  * (src/radio.cpp xsend, `_lossy`). A multipart send fails with `EINVAL`.
  *
+ * Each peer may join at most 10 000 groups at once (`MAX_GROUPS_PER_PEER`).
+ * libzmq has no bound (src/radio.cpp keeps a multimap of every JOIN), so a
+ * peer could make it hold any number; here a JOIN past the bound drops that
+ * peer, with a `disconnected` event saying why, and the others go on.
+ *
+ * Over `udp://` a RADIO connects (libzmq refuses to bind: ENOCOMPATPROTO)
+ * and sends every message as one datagram, whatever the group: a DISH there
+ * sends no JOIN, it filters what arrives (`_datagram.ts`).
+ *
  * @module
  */
 
 import { ZmqError } from "../errors.ts";
 import { coreOf } from "./_core.ts";
+import { DatagramOutbound, isDatagramEndpoint } from "./_datagram.ts";
 import { GROUP_MAX_LENGTH, groupBytes, groupKey } from "./_group.ts";
 import type { Message as Frames } from "./_message.ts";
 import { toFrames } from "./_message.ts";
 import { BasePattern, notSupported } from "./_pattern.ts";
 import type { DishMessage } from "./dish.ts";
 import type { Pipe } from "./_pipe.ts";
-import type { OperationOptions, SocketOptions } from "./options.ts";
+import type { ConnectOptions, OperationOptions, SocketOptions } from "./options.ts";
 import { type MessageLike, Socket } from "./socket.ts";
 
 /** Options of {@linkcode RadioSocket.send}. */
 export interface RadioSendOptions extends OperationOptions {
   /**
-   * The group to publish to, at most 15 bytes (a string is UTF-8 encoded);
+   * The group to publish to, at most 255 bytes (a string is UTF-8 encoded);
    * defaults to the `group` property of the message, as a received
    * {@linkcode DishMessage} carries it.
    */
@@ -35,10 +45,19 @@ export interface RadioSendOptions extends OperationOptions {
 
 type Grouped = Frames & { group?: Uint8Array };
 
+/**
+ * Groups one peer may have joined at once: far more than an application
+ * uses (a group is a topic, not a key), and it bounds what a peer can make
+ * us keep to about a megabyte.
+ */
+export const MAX_GROUPS_PER_PEER = 10_000;
+
 class RadioPattern extends BasePattern {
   override readonly attachEarly = false;
   /** Each peer's joined groups, by {@linkcode groupKey}. */
   readonly #groups = new Map<Pipe, Set<string>>();
+  /** The `udp://` endpoints connected: each gets every message. */
+  readonly datagrams: DatagramOutbound = new DatagramOutbound(this.core);
 
   override attach(pipe: Pipe): boolean {
     this.#groups.set(pipe, new Set());
@@ -63,8 +82,20 @@ class RadioPattern extends BasePattern {
       );
       return;
     }
-    if (name === "JOIN") joined.add(groupKey(data));
-    else joined.delete(groupKey(data));
+    const key = groupKey(data);
+    if (name === "LEAVE") {
+      joined.delete(key);
+    } else if (joined.size < MAX_GROUPS_PER_PEER || joined.has(key)) {
+      joined.add(key);
+    } else {
+      pipe.drop(
+        `JOIN past ${MAX_GROUPS_PER_PEER} groups`,
+        new ZmqError(
+          "EPROTO",
+          `The peer joined more than ${MAX_GROUPS_PER_PEER} groups, the most a RADIO keeps per peer`,
+        ),
+      );
+    }
   }
 
   override message(_pipe: Pipe, _frames: Frames): void {
@@ -85,7 +116,13 @@ class RadioPattern extends BasePattern {
       // The group frame then the body (src/radio.cpp radio_session_t::pull_msg).
       if (joined.has(key) && pipe.ready && pipe.hasRoom()) pipe.enqueue([group, frames[0]]);
     }
+    this.datagrams.publish(group, frames[0]);
     return true;
+  }
+
+  override shouldYield(): boolean {
+    // A udp queue was full: let its writer run before the next send.
+    return this.datagrams.takeCongested();
   }
 
   override prepareReceive(): void {
@@ -102,6 +139,10 @@ class RadioPattern extends BasePattern {
  *
  * As in zeromq.js's `zeromq/draft` `Radio`, the group is an option of
  * `send()`: `send(payload, { group })`.
+ *
+ * A DISH peer may join at most 10 000 groups at once; one that joins more is
+ * dropped (a `disconnected` event with an `EPROTO` error says so), where
+ * libzmq keeps whatever a peer joins.
  *
  * @example Publishing to a group
  * ```ts
@@ -132,6 +173,66 @@ export class RadioSocket extends Socket {
     core.pattern = new RadioPattern(core);
   }
 
+  get #datagrams(): DatagramOutbound {
+    return (coreOf(this).pattern as RadioPattern).datagrams;
+  }
+
+  /**
+   * Listens on an endpoint (tcp, ipc, inproc). A RADIO does not bind
+   * `udp://`: it connects to the DISH's address.
+   *
+   * @param endpoint The endpoint to bind.
+   * @returns Resolves once listening.
+   * @throws {ZmqError} `ENOCOMPATPROTO` for `udp://`, and what {@linkcode Socket.bind} throws.
+   */
+  override bind(endpoint: string): Promise<void> {
+    if (isDatagramEndpoint(endpoint)) {
+      return Promise.reject(
+        new ZmqError("ENOCOMPATPROTO", "A RADIO connects to udp:// endpoints, a DISH binds them"),
+      );
+    }
+    return super.bind(endpoint);
+  }
+
+  /**
+   * Connects to an endpoint. `udp://host:port` sends each message as one
+   * datagram to a DISH bound there; `udp://group:port` or
+   * `udp://iface;group:port` to an IPv4 multicast group (from that
+   * interface). A message whose datagram would exceed 8192 bytes (libzmq's
+   * limit) is not sent over udp, with a `datagramDropped` event.
+   *
+   * @param endpoint The endpoint to connect to.
+   * @param options `routingId` (not used over udp).
+   * @throws {ZmqError} `EINVAL` for a malformed endpoint, `EPROTONOSUPPORT`
+   * for `udp://` on a runtime without UDP (Deno without `--unstable-net`), `ETERM` once closed.
+   */
+  override connect(endpoint: string, options?: ConnectOptions): void {
+    if (isDatagramEndpoint(endpoint)) this.#datagrams.connect(endpoint);
+    else super.connect(endpoint, options);
+  }
+
+  /**
+   * Stops connecting to an endpoint and drops what is queued for it.
+   *
+   * @param endpoint The endpoint as given to `connect()`.
+   * @throws {ZmqError} `ENOENT` for an endpoint that is not connected.
+   */
+  override disconnect(endpoint: string): void {
+    if (isDatagramEndpoint(endpoint)) this.#datagrams.disconnect(endpoint);
+    else super.disconnect(endpoint);
+  }
+
+  /**
+   * Closes the socket; see {@linkcode Socket.close}. Messages queued for
+   * `udp://` endpoints are sent first unless `linger` is 0.
+   *
+   * @returns Resolves once every port and timer is released.
+   */
+  override close(): Promise<void> {
+    if (!this.closed) this.#datagrams.close(this.linger);
+    return super.close();
+  }
+
   /**
    * Publishes a single-frame message to the DISH peers that joined `group`.
    *
@@ -139,7 +240,7 @@ export class RadioSocket extends Socket {
    * @param options `group` (else the message's own), and a `signal`.
    * @returns Resolves when handed to the peers (it never waits for room).
    * @throws {TypeError} Without a group.
-   * @throws {RangeError} For a group over 15 bytes (libzmq `EINVAL`).
+   * @throws {RangeError} For a group over 255 bytes (libzmq `EINVAL`).
    * @throws {ZmqError} `EINVAL` for a multipart message.
    */
   override send(

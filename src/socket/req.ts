@@ -29,6 +29,8 @@ class ReqPattern extends BasePattern {
   #target: Pipe | undefined;
   #requestId = (Math.random() * 0x1_0000_0000) >>> 0;
   #reply: Message | undefined;
+  /** The peer the reply came from. */
+  #replyFrom: Pipe | undefined;
 
   constructor(core: SocketCore, options: ReqSocketOptions) {
     super(core);
@@ -76,6 +78,7 @@ class ReqPattern extends BasePattern {
     }
     if (frames.length <= i + 1 || frames[i].length !== 0) return;
     this.#reply = frames.slice(i + 1);
+    this.#replyFrom = pipe;
     this.core.wakeReceivers();
   }
 
@@ -101,6 +104,10 @@ class ReqPattern extends BasePattern {
     this.#receiving = false;
     this.#target = undefined;
     return reply;
+  }
+
+  lastSource(): Pipe | undefined {
+    return this.#replyFrom;
   }
 }
 

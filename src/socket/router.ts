@@ -29,6 +29,8 @@ import { Socket } from "./socket.ts";
 class RouterPattern extends BasePattern {
   override readonly attachEarly = false;
   readonly #byId = new BytesMap<Pipe>();
+  /** The routing id each attached peer is known by: this pattern's state, not the pipe's. */
+  readonly #ids = new Map<Pipe, Uint8Array>();
   readonly #mandatory: boolean;
   readonly #handover: boolean;
   #nextId = (Math.random() * 0x1_0000_0000) >>> 0;
@@ -63,23 +65,25 @@ class RouterPattern extends BasePattern {
         return false;
       }
       this.core.park(existing, "displaced", id);
-      existing.routingId = undefined;
+      this.#ids.delete(existing);
     }
     // An own copy: a view would pin the whole read chunk the id arrived in.
     id = id.slice();
-    pipe.routingId = id;
+    this.#ids.set(pipe, id);
     this.#byId.set(id, pipe);
     return super.attach(pipe);
   }
 
   override detach(pipe: Pipe): void {
     super.detach(pipe);
-    const id = pipe.routingId;
-    if (id !== undefined && this.#byId.get(id) === pipe) this.#byId.delete(id);
+    const id = this.#ids.get(pipe);
+    if (id === undefined) return;
+    this.#ids.delete(pipe);
+    if (this.#byId.get(id) === pipe) this.#byId.delete(id);
   }
 
   override message(pipe: Pipe, frames: Message): void {
-    const id = pipe.routingId;
+    const id = this.#ids.get(pipe);
     if (id === undefined) return;
     const out = new Array<Uint8Array>(frames.length + 1);
     out[0] = id;

@@ -143,7 +143,7 @@ export class ServerPattern extends SingleFramePattern {
  * console.assert(text((await client.receive())[0]) === "hello");
  * ```
  */
-export class ServerSocket extends Socket {
+export class ServerSocket extends Socket<ServerMessage> {
   /**
    * Creates a SERVER socket.
    *
@@ -177,52 +177,5 @@ export class ServerSocket extends Socket {
       return Promise.reject(e);
     }
     return coreOf(this).send(frames, options?.signal);
-  }
-
-  /**
-   * Receives the next message and the routing id of its sender.
-   *
-   * @param options An `AbortSignal` to stop waiting.
-   * @returns The message, with `routingId`.
-   * @throws {ZmqError} `EAGAIN` after `receiveTimeout`, `ETERM` once closed.
-   */
-  override receive(options?: OperationOptions): Promise<ServerMessage> {
-    return super.receive(options) as Promise<ServerMessage>;
-  }
-
-  /** The messages this socket receives, each with `routingId`; see {@linkcode Socket.readable}. */
-  override get readable(): ReadableStream<ServerMessage> {
-    return super.readable as ReadableStream<ServerMessage>;
-  }
-
-  /**
-   * A new stream of received messages, each with `routingId`; see
-   * {@linkcode Socket.readableStream}.
-   *
-   * @param options `signal` errors the stream.
-   * @returns A new readable stream.
-   */
-  override readableStream(options?: OperationOptions): ReadableStream<ServerMessage> {
-    return super.readableStream(options) as ReadableStream<ServerMessage>;
-  }
-
-  /**
-   * Received messages, each with `routingId`, as an async iterator that
-   * stops on `signal`; see {@linkcode Socket.messages}.
-   *
-   * @param options `signal` ends the iteration.
-   * @returns An async iterator of messages.
-   */
-  override messages(options?: OperationOptions): AsyncIterableIterator<ServerMessage> {
-    return super.messages(options) as AsyncIterableIterator<ServerMessage>;
-  }
-
-  /**
-   * Receives messages, each with `routingId`, until the socket closes.
-   *
-   * @returns An async iterator of messages.
-   */
-  override [Symbol.asyncIterator](): AsyncIterator<ServerMessage> {
-    return this.messages();
   }
 }

@@ -12,6 +12,7 @@ import { MessageIterator, messageReadable, messageWritable } from "./_message_st
 import type { Message as Frames, MessageLike } from "./_message.ts";
 import { toFrames } from "./_message.ts";
 import type { SocketEvent } from "./events.ts";
+import type { PeerMetadata } from "./peer_metadata.ts";
 import type {
   ConnectOptions,
   MutableInteger,
@@ -30,8 +31,20 @@ export type { FrameLike } from "./_message.ts";
  * WebCrypto (`crypto.subtle.verify`), `TextDecoder` or `Deno.stdout.write`.
  * Frames are zero-copy views or compact copies; use {@linkcode text} from
  * `@monocoque/zmtp` for strings.
+ *
+ * What a message knows beyond its frames travels as properties of the array,
+ * so `const [body] = message` keeps working and a received message can be
+ * sent on as it is: `peer`, the sender's {@linkcode PeerMetadata}, on a
+ * socket made with the `peerMetadata` option; SERVER and PEER messages add
+ * `routingId`, DISH messages `group`.
  */
-export type Message = Uint8Array<ArrayBuffer>[];
+export type Message = Uint8Array<ArrayBuffer>[] & {
+  /**
+   * The metadata of the peer that sent the message (libzmq's `zmq_msg_gets`),
+   * on sockets made with `peerMetadata: true`; absent otherwise.
+   */
+  readonly peer?: PeerMetadata;
+};
 
 /** Options for {@linkcode Socket.events}. */
 export interface EventsOptions {
@@ -42,6 +55,14 @@ export interface EventsOptions {
 /**
  * A ZeroMQ socket. Use one of the concrete types (`ReqSocket`, `PubSocket`,
  * ...); they all share this API.
+ *
+ * `M` is what the socket receives: a plain {@linkcode Message} for the
+ * classic types, a message with properties for the draft types that have
+ * them (`ServerSocket` yields a `ServerMessage` with `routingId`,
+ * `DishSocket` a `DishMessage` with `group`). `receive()`, `for await`,
+ * `messages()` and the streams all yield the same `M`.
+ *
+ * @typeParam M The type of a received message.
  *
  * @example Any socket type can bind, connect, send and receive
  * ```ts
@@ -56,9 +77,10 @@ export interface EventsOptions {
  * console.assert(new TextDecoder().decode(a) === "multi" && b.length === 4);
  * ```
  */
-export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable {
+export abstract class Socket<M extends Message = Message>
+  implements AsyncIterable<M>, AsyncDisposable {
   #core: SocketCore;
-  #readable: ReadableStream<Message> | undefined;
+  #readable: ReadableStream<M> | undefined;
   #writable: WritableStream<MessageLike> | undefined;
   /** Whether heartbeatTimeout was given; if not it follows heartbeatInterval, as at construction. */
   #heartbeatTimeoutSet: boolean;
@@ -335,8 +357,8 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
    * @returns The message.
    * @throws {ZmqError} `EAGAIN` after `receiveTimeout`, `EFSM` out of turn, `ETERM` once closed.
    */
-  receive(options?: OperationOptions): Promise<Message> {
-    return this.#core.receive(options?.signal) as Promise<Message>;
+  receive(options?: OperationOptions): Promise<M> {
+    return this.#core.receive(options?.signal) as Promise<M>;
   }
 
   /**
@@ -346,7 +368,7 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
    * it stays closed, like any stream: take a fresh one from
    * {@linkcode readableStream}.
    */
-  get readable(): ReadableStream<Message> {
+  get readable(): ReadableStream<M> {
     return this.#readable ??= this.readableStream();
   }
 
@@ -385,8 +407,8 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
    *   `receive()` gets) and gives back what it had not delivered.
    * @returns A new readable stream.
    */
-  readableStream(options?: OperationOptions): ReadableStream<Message> {
-    return messageReadable(this.#core, options?.signal) as ReadableStream<Message>;
+  readableStream(options?: OperationOptions): ReadableStream<M> {
+    return messageReadable(this.#core, options?.signal) as ReadableStream<M>;
   }
 
   /**
@@ -414,8 +436,8 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
    * @param options `signal` ends the iteration by rejecting the pending `next()`.
    * @returns An async iterator of messages.
    */
-  messages(options?: OperationOptions): AsyncIterableIterator<Message> {
-    return new MessageIterator(this.#core, options?.signal) as AsyncIterableIterator<Message>;
+  messages(options?: OperationOptions): AsyncIterableIterator<M> {
+    return new MessageIterator(this.#core, options?.signal) as AsyncIterableIterator<M>;
   }
 
   /**
@@ -461,7 +483,7 @@ export abstract class Socket implements AsyncIterable<Message>, AsyncDisposable 
    *
    * @returns An async iterator of messages.
    */
-  [Symbol.asyncIterator](): AsyncIterator<Message> {
+  [Symbol.asyncIterator](): AsyncIterator<M> {
     return this.messages();
   }
 

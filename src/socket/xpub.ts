@@ -53,6 +53,7 @@ class XPubPattern extends PublisherPattern {
   }
 
   override detach(pipe: Pipe): void {
+    const own = this.subscribers.get(pipe)?.topics;
     super.detach(pipe);
     this.waiters.left(pipe);
     // The pipe's queue in the fair queue outlives the detach (its messages
@@ -71,7 +72,7 @@ class XPubPattern extends PublisherPattern {
       report = () => true;
     } else {
       // The peer's topics that nobody else wants any more are unsubscribed upstream.
-      topics = pipe.subscriptions;
+      topics = own;
       report = (topic) => this.#all.remove(topic);
     }
     if (topics === undefined || topics.size === 0) return;
@@ -100,7 +101,8 @@ class XPubPattern extends PublisherPattern {
       pipe.inbox!.push(subscriptionMessage(topic, subscribe));
       return;
     }
-    const table = pipe.subscriptions!;
+    const table = this.subscribers.get(pipe)?.topics;
+    if (table === undefined) return;
     if (subscribe) {
       // #all counts each peer once per topic (libzmq's mtrie holds a set of pipes per
       // prefix), so a peer repeating a SUBSCRIBE cannot pin the topic there after it cancels.
@@ -123,9 +125,10 @@ class XPubPattern extends PublisherPattern {
   /** Manual mode: applies a subscription to the peer whose subscription was read last. */
   manualSubscription(topic: Uint8Array, subscribe: boolean): void {
     const pipe = this.core.inbox.lastKey;
-    if (pipe === undefined || !this.subscribers.has(pipe)) return;
-    if (subscribe) pipe.subscriptions!.add(topic);
-    else pipe.subscriptions!.remove(topic);
+    const topics = pipe === undefined ? undefined : this.subscribers.get(pipe)?.topics;
+    if (topics === undefined) return;
+    if (subscribe) topics.add(topic);
+    else topics.remove(topic);
   }
 }
 

@@ -24,6 +24,8 @@ import { IpcTransport } from "./ipc.ts";
 import { NodeIpcTransport } from "./node_ipc.ts";
 import { NodeTcpTransport } from "./node_tcp.ts";
 import { TcpTransport } from "./tcp.ts";
+import { formatQuic, hasQuic, parseQuic, type QuicEndpoint, QuicTransport } from "./quic.ts";
+import { UDP_SCHEME } from "./udp.ts";
 import { formatWs, hasWebSocket, wsAddressParser, type WsEndpoint, WsTransport } from "./ws.ts";
 import type {
   EndpointBase,
@@ -99,6 +101,7 @@ registerTransport<InprocEndpoint>("inproc", {
   format: formatInproc,
   transport: once(() => new InprocTransport()),
 });
+registerTransport("udp", UDP_SCHEME); // a datagram transport: RADIO/DISH only, see datagram.ts
 
 // ZWS 2.0: one transport serves both schemes; a wss bind gets its certificate from the socket.
 // Browsers and Deno have a WebSocket; Node and Bun also serve (npm:ws over node:http), and
@@ -113,6 +116,13 @@ registerTransport<WsEndpoint>("wss", {
   parse: wsAddressParser("wss"),
   format: formatWs,
   transport: ws,
+});
+
+// QUIC (Deno's API, behind --unstable-net in Deno 2.9): a bind's certificate comes from the socket.
+registerTransport<QuicEndpoint>("quic", {
+  parse: parseQuic,
+  format: formatQuic,
+  transport: once(() => hasQuic() ? new QuicTransport() : undefined),
 });
 
 /**

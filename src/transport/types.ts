@@ -230,6 +230,12 @@ export interface Transport<E extends EndpointBase = Endpoint> {
   listen(endpoint: E, options?: TransportListenOptions): Promise<Listener>;
   /** Connects; rejects with `ZmqError` `ECONNREFUSED` (or another code) on failure. */
   connect(endpoint: E, options?: TransportConnectOptions): Promise<Connection>;
+  /**
+   * Throws a `ZmqError` (e.g. `EPROTONOSUPPORT`) for a connect that can never
+   * succeed with these options, so `connect()` fails at the call instead of
+   * retrying forever. Optional: without it every failure is retried.
+   */
+  checkConnect?(endpoint: E, options?: TransportConnectOptions): void;
 }
 
 /**

@@ -296,22 +296,35 @@ export class WsTransport implements Transport<WsEndpoint> {
    * WHATWG client cannot offer their subprotocols) or without `WebSocket`,
    * `EPROTO` when the server picked no ZWS subprotocol.
    */
-  async connect(
-    endpoint: WsEndpoint,
-    options?: TransportConnectOptions,
-  ): Promise<Connection & Disposable> {
-    const signal = options?.signal;
-    signal?.throwIfAborted();
-    const mechanism = options?.mechanism ?? "NULL";
+  /**
+   * Throws what makes every connect fail: no `WebSocket` client on this
+   * runtime (Node and Bun always have one: their own, or `npm:ws`), or a mechanism other than NULL (a WHATWG client cannot offer
+   * `ZWS2.0/PLAIN` or `ZWS2.0/CURVE`).
+   *
+   * @param _endpoint The endpoint (any ws or wss endpoint).
+   * @param options `mechanism`: the socket's security mechanism.
+   * @throws {ZmqError} `EPROTONOSUPPORT`.
+   */
+  checkConnect(_endpoint: WsEndpoint, options?: TransportConnectOptions): void {
     if (!hasWebSocket() && !NODE_NET) {
       throw new ZmqError("EPROTONOSUPPORT", "This runtime has no WebSocket client");
     }
+    const mechanism = options?.mechanism ?? "NULL";
     if (mechanism !== "NULL") {
       throw new ZmqError(
         "EPROTONOSUPPORT",
         `A WebSocket client cannot offer ZWS2.0/${mechanism}: '/' is not allowed in a subprotocol name`,
       );
     }
+  }
+
+  async connect(
+    endpoint: WsEndpoint,
+    options?: TransportConnectOptions,
+  ): Promise<Connection & Disposable> {
+    const signal = options?.signal;
+    signal?.throwIfAborted();
+    this.checkConnect(endpoint, options);
     const url = formatWs(endpoint);
     let ws: WebSocket;
     if (hasWebSocket()) {

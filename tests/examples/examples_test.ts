@@ -38,6 +38,23 @@ const EXAMPLES: [file: string, expected: RegExp][] = [
     /^lru_broker: 10 requests answered by \d workers \(worker-1=\d+( worker-\d=\d+)*\)$/m,
   ],
   ["shutdown.ts", /^shutdown: 3 jobs handled, every socket closed$/m],
+  [
+    "client_server.ts",
+    /^client_server: 6 requests answered for 3 clients \(alice=2 bob=2 carol=2\)$/m,
+  ],
+  [
+    "radio_dish.ts",
+    /^radio_dish: news dish got 3 news, sport\+news dish got 3 sport and 3 news, nobody got the weather$/m,
+  ],
+  ["radio_dish_udp.ts", /^radio_dish_udp: thermometer got 2, everything got 4 over udp$/m],
+  [
+    "length_prefixed.ts",
+    /^length_prefixed: 3 requests answered: olleh dlrow \/ euqoconom \/ lenrek$/m,
+  ],
+  [
+    "line_server.ts",
+    /^line_server: 3 lines answered, last replies HELLO KERNEL \| LINES PLEASE \| bye$/m,
+  ],
 ];
 
 /** Generous: each example takes well under a second, but CI machines are slow. */
@@ -47,7 +64,7 @@ for (const [file, expected] of EXAMPLES) {
   Deno.test(`example ${file} runs to completion`, async () => {
     const url = new URL(`../../examples/${file}`, import.meta.url);
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", url.pathname],
+      args: ["run", "-A", "--unstable-net", url.pathname], // udp:// needs Deno.listenDatagram
       stdout: "piped",
       stderr: "piped",
     }).spawn();

@@ -2,7 +2,7 @@
  * RADIO/DISH (spec 48) against real libzmq built with drafts (zeromq.js
  * 6.8.0's `zeromq/draft` Radio and Dish under Node, libzmq 4.3.5), both role
  * directions over tcp: the JOIN command, the group frame then the body, and
- * exact-match filtering. `udp://` is not covered yet.
+ * exact-match filtering. `udp://` is in udp_test.ts.
  *
  * @module
  */

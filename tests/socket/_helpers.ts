@@ -14,11 +14,29 @@ import { withTimeout } from "../_util/timeout.ts";
 
 export { withTimeout };
 
-/** The transports every socket test runs over. */
-export const TRANSPORTS = ["tcp", "ipc", "inproc"] as const;
+/** Every transport the socket tests know; quic:// needs `--unstable-net` and a certificate. */
+const KNOWN = ["tcp", "ipc", "inproc", "quic"] as const;
 
 /** One of {@linkcode TRANSPORTS}. */
-export type TransportName = typeof TRANSPORTS[number];
+export type TransportName = typeof KNOWN[number];
+
+/**
+ * The transports every socket test runs over: tcp, ipc and inproc, or the
+ * ones `MONOCOQUE_TEST_TRANSPORTS` lists (tests/transport/quic_test.ts runs
+ * the suite over quic in a child process that way).
+ */
+export const TRANSPORTS: readonly TransportName[] = (() => {
+  let listed: string | undefined;
+  try {
+    listed = Deno.env.get("MONOCOQUE_TEST_TRANSPORTS");
+  } catch {
+    // No env permission: the default set.
+  }
+  if (!listed) return ["tcp", "ipc", "inproc"];
+  return listed.split(",").filter((t): t is TransportName =>
+    (KNOWN as readonly string[]).includes(t)
+  );
+})();
 
 /** Default bound for one wait, in ms. */
 export const WAIT = 5000;
@@ -42,6 +60,8 @@ export function endpoint(t: TransportName): string {
       return `ipc:///tmp/monocoque-test-${unique()}.sock`;
     case "inproc":
       return `inproc://monocoque-test-${unique()}`;
+    case "quic":
+      return "quic://127.0.0.1:0";
   }
 }
 
@@ -50,6 +70,12 @@ export function endpoint(t: TransportName): string {
  * path, an unused inproc name), for connect-before-bind tests.
  */
 export function freeEndpoint(t: TransportName): string {
+  if (t === "quic") {
+    const udp = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+    const port = (udp.addr as Deno.NetAddr).port;
+    udp.close();
+    return `quic://127.0.0.1:${port}`;
+  }
   if (t !== "tcp") return endpoint(t);
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;

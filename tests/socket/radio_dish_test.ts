@@ -14,6 +14,7 @@ import {
   bindAny,
   eachTransport,
   freeEndpoint,
+  nextEvents,
   rejectsWith,
   throwsWith,
   WAIT,
@@ -174,17 +175,17 @@ eachTransport("RadioSocket republishes a received DishMessage to its own group",
 Deno.test("RADIO and DISH refuse what libzmq refuses, at the call", async () => {
   await using radio = new RadioSocket();
   await using dish = new DishSocket();
-  const max = "g".repeat(15);
+  const max = "g".repeat(255); // ZMQ_GROUP_MAX_LENGTH, libzmq 4.3.3 on
   dish.join(max, utf8("bytes"));
-  assert.throws(() => dish.join("g".repeat(16)), RangeError);
-  assert.throws(() => dish.join("é".repeat(8)), RangeError); // 16 bytes in UTF-8
-  assert.throws(() => dish.leave("g".repeat(16)), RangeError);
+  assert.throws(() => dish.join("g".repeat(256)), RangeError);
+  assert.throws(() => dish.join("é".repeat(128)), RangeError); // 256 bytes in UTF-8
+  assert.throws(() => dish.leave("g".repeat(256)), RangeError);
   assert.throws(() => dish.join(42 as unknown as string), TypeError);
   throwsWith(() => dish.join(max), "EINVAL"); // twice (dish.cpp xjoin)
   throwsWith(() => dish.leave("never"), "EINVAL"); // not joined (dish.cpp xleave)
   dish.leave(max);
   dish.join(max);
-  await assert.rejects(radio.send("x", { group: "g".repeat(16) }), RangeError);
+  await assert.rejects(radio.send("x", { group: "g".repeat(256) }), RangeError);
   await assert.rejects(radio.send("x"), TypeError);
   await rejectsWith(radio.send(["a", "b"], { group: "g" }), "EINVAL");
   await rejectsWith(radio.receive(), "ENOTSUP");
@@ -192,7 +193,7 @@ Deno.test("RADIO and DISH refuse what libzmq refuses, at the call", async () => 
   await radio.send("nobody listens", { group: max }); // dropped, not waiting
 });
 
-Deno.test("RadioSocket drops a peer that JOINs a 16-byte group and keeps serving others", async () => {
+Deno.test("RadioSocket drops a peer that JOINs a 256-byte group and keeps serving others", async () => {
   await using radio = new RadioSocket();
   await radio.bind("tcp://127.0.0.1:0");
   const ep = radio.lastEndpoint!;
@@ -200,8 +201,8 @@ Deno.test("RadioSocket drops a peer that JOINs a 16-byte group and keeps serving
   await raw.write(greeting());
   await raw.readExactly(64);
   await raw.write(ready("DISH"));
-  await raw.write(command("JOIN", utf8("0123456789abcdef")));
-  // libzmq 4.3.5 aborts the process here (radio.cpp radio_session_t::push_msg, errno_assert).
+  await raw.write(command("JOIN", utf8("g".repeat(256))));
+  // Over ZMQ_GROUP_MAX_LENGTH: libzmq asserts here (radio.cpp radio_session_t::push_msg).
   assert.equal(await raw.closedByRemote(), true);
   await using dish = new DishSocket();
   dish.join("ok");
@@ -248,7 +249,7 @@ Deno.test("DishSocket sends JOIN commands and drops a RADIO message without a gr
   assert.equal(await raw.closedByRemote(), true);
 });
 
-Deno.test("DishSocket drops a RADIO whose group frame is over 15 bytes", async () => {
+Deno.test("DishSocket drops a RADIO whose group frame is over 255 bytes", async () => {
   await using dish = new DishSocket();
   dish.join("grp");
   await dish.bind("tcp://127.0.0.1:0");
@@ -256,6 +257,43 @@ Deno.test("DishSocket drops a RADIO whose group frame is over 15 bytes", async (
   await raw.write(greeting());
   await raw.readExactly(64);
   await raw.write(ready("RADIO"));
-  await raw.write(message("0123456789abcdef", "x"));
+  await raw.write(message("g".repeat(256), "x"));
   assert.equal(await raw.closedByRemote(), true);
+});
+
+Deno.test("RadioSocket drops a peer that joins more than 10 000 groups and keeps serving others", async () => {
+  await using radio = new RadioSocket();
+  await radio.bind("tcp://127.0.0.1:0");
+  const ep = radio.lastEndpoint!;
+  await using raw = await RawPeer.connect(ep);
+  await raw.write(greeting());
+  await raw.readExactly(64);
+  await raw.write(ready("DISH"));
+  // At the bound, joining a group again and leaving then joining another are fine.
+  const joins: Uint8Array[] = [];
+  for (let i = 0; i < 10_000; i++) joins.push(command("JOIN", utf8(`g${i}`)));
+  joins.push(command("JOIN", utf8("g0")));
+  joins.push(command("LEAVE", utf8("g1")), command("JOIN", utf8("other")));
+  await raw.write(cat(...joins));
+  // The RADIO saw them all once a message to the last group comes out.
+  const expected = message("other", "body");
+  const readyBytes = ready("RADIO");
+  assert.deepEqual(await raw.readExactly(readyBytes.length), readyBytes);
+  const timer = setInterval(() => radio.send("body", { group: "other" }).catch(() => {}), 10);
+  try {
+    assert.deepEqual(await raw.readExactly(expected.length), expected);
+  } finally {
+    clearInterval(timer);
+  }
+  const dropped = nextEvents(radio, "disconnected");
+  await raw.write(command("JOIN", utf8("one too many")));
+  // Messages to "other" may still be in flight: the close is what counts.
+  assert.equal(await raw.closedByRemote(), true);
+  const [ev] = await dropped;
+  assert.equal(ev.error.code, "EPROTO");
+  assert.match(ev.error.message, /more than 10000 groups/);
+  await using dish = new DishSocket();
+  dish.join("ok");
+  dish.connect(ep);
+  await syncGroup(radio, dish, "ok");
 });

@@ -24,6 +24,7 @@ import {
   recvText,
   send,
   text,
+  type TransportName,
   WAIT,
   withTimeout,
 } from "./_helpers.ts";
@@ -33,7 +34,7 @@ const client = curveKeyPair();
 
 /** A REQ/REP round trip over the given options; returns the server's handshakeSucceeded event. */
 async function roundTrip(
-  t: "tcp" | "ipc" | "inproc",
+  t: TransportName,
   serverOptions: SocketOptions,
   clientOptions: SocketOptions,
 ) {

@@ -69,9 +69,7 @@ for (const text of invalid) {
   });
 }
 
-for (
-  const text of ["udp://127.0.0.1:5555", "pgm://eth0;239.192.1.1:5555", "norm://x:1", "TCP://x:1"]
-) {
+for (const text of ["pgm://eth0;239.192.1.1:5555", "norm://x:1", "TCP://x:1"]) {
   Deno.test(`parseEndpoint() rejects ${text} with EPROTONOSUPPORT`, () => {
     assert.throws(
       () => parseEndpoint(text),

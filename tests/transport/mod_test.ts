@@ -19,7 +19,7 @@ Deno.test("transportFor() returns one shared transport per scheme", () => {
 
 Deno.test("transportFor() rejects an unknown transport with EPROTONOSUPPORT", () => {
   assert.throws(
-    () => transportFor({ transport: "udp" } as unknown as Endpoint),
+    () => transportFor({ transport: "sctp" } as unknown as Endpoint),
     (err) => err instanceof ZmqError && err.code === "EPROTONOSUPPORT",
   );
 });

@@ -120,6 +120,16 @@ Deno.test("A ws:// client refuses PLAIN and CURVE: WHATWG WebSocket cannot offer
   );
 });
 
+Deno.test("A CURVE or PLAIN socket's connect() to ws:// fails at the call with EPROTONOSUPPORT", async () => {
+  await using plain = new ReqSocket({ plainUsername: "u", plainPassword: "p" });
+  assert.throws(
+    () => plain.connect("ws://127.0.0.1:1/"),
+    (e) => e instanceof ZmqError && e.code === "EPROTONOSUPPORT",
+  );
+  await using nul = new ReqSocket();
+  nul.connect("ws://127.0.0.1:1/"); // NULL is fine: it retries until a server comes
+});
+
 Deno.test("A ws:// server answers a client offering no ZWS subprotocol with 400", async () => {
   const ws = new WsTransport();
   using listener = await ws.listen(parseWs("127.0.0.1:0", "bind", "ws://"));

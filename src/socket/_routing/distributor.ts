@@ -3,7 +3,8 @@
  * first frame and that has room; a peer at its high-water mark misses it,
  * unless its writes are still moving: then it is held back (see `deferred`)
  * for the caller to retry once I/O ran. The frames are shared, not copied,
- * between peers.
+ * between peers. The subscriptions are the pattern's, kept per peer in a
+ * {@linkcode Subscription} it allocates; the peer itself knows nothing of them.
  *
  * @module
  */
@@ -11,11 +12,16 @@
 /** A peer as the distributor sees it. */
 export interface Subscriber {
   readonly ready: boolean;
-  readonly subscriptions: { matches(data: Uint8Array): boolean } | undefined;
   hasRoom(): boolean;
   enqueue(frames: Uint8Array[]): void;
   /** Whether a full peer's writes are moving, so the message is worth a retry (optional). */
   congested?(): boolean;
+}
+
+/** A peer and the topics it subscribed to, as a publishing pattern keeps them. */
+export interface Subscription<S extends Subscriber> {
+  readonly peer: S;
+  readonly topics: { matches(data: Uint8Array): boolean };
 }
 
 /**
@@ -26,16 +32,16 @@ export interface Subscriber {
  * @returns How many matching subscribers had no room and missed the message.
  */
 export function distribute<S extends Subscriber>(
-  subscribers: Iterable<S>,
+  subscriptions: Iterable<Subscription<S>>,
   frames: Uint8Array[],
   deferred?: S[],
 ): number {
   const topic = frames[0];
   let missed = 0;
-  for (const s of subscribers) {
-    if (s.ready && s.subscriptions?.matches(topic)) {
-      if (s.hasRoom()) s.enqueue(frames);
-      else if (deferred !== undefined && s.congested?.() === true) deferred.push(s);
+  for (const { peer, topics } of subscriptions) {
+    if (peer.ready && topics.matches(topic)) {
+      if (peer.hasRoom()) peer.enqueue(frames);
+      else if (deferred !== undefined && peer.congested?.() === true) deferred.push(peer);
       else missed++;
     }
   }
@@ -43,10 +49,13 @@ export function distribute<S extends Subscriber>(
 }
 
 /** Whether every ready subscriber matching `frames` has room (for lossless publishing). */
-export function allHaveRoom(subscribers: Iterable<Subscriber>, frames: Uint8Array[]): boolean {
+export function allHaveRoom<S extends Subscriber>(
+  subscriptions: Iterable<Subscription<S>>,
+  frames: Uint8Array[],
+): boolean {
   const topic = frames[0];
-  for (const s of subscribers) {
-    if (s.ready && !s.hasRoom() && s.subscriptions?.matches(topic)) return false;
+  for (const { peer, topics } of subscriptions) {
+    if (peer.ready && !peer.hasRoom() && topics.matches(topic)) return false;
   }
   return true;
 }

@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
-import { allHaveRoom, distribute, type Subscriber } from "./distributor.ts";
+import { allHaveRoom, distribute, type Subscriber, type Subscription } from "./distributor.ts";
 
 const all = { matches: () => true };
 const none = { matches: () => false };
 
-class Peer implements Subscriber {
+class Peer implements Subscriber, Subscription<Peer> {
   readonly got: Uint8Array[][] = [];
+  readonly peer: Peer = this;
   constructor(
     readonly room: boolean,
     readonly moving = false,
-    readonly subscriptions = all,
+    readonly topics = all,
     readonly ready = true,
   ) {}
   hasRoom(): boolean {

@@ -67,6 +67,12 @@ export interface Pattern {
    * peer, so the caller should let I/O run before sending more.
    */
   shouldYield?(): boolean;
+  /**
+   * How long a loop of sends that never wait may run before it lets I/O run,
+   * in ms, where the pattern knows better than YIELD_AFTER_MS (fan-out: each
+   * turn's writes should carry a batch per peer, not one message).
+   */
+  readonly yieldAfterMs?: number;
   /** A prepared send was abandoned (timeout, abort, close) before it was queued. */
   sendAbandoned?(frames: Message): void;
   /**
@@ -685,7 +691,8 @@ export class SocketCore implements PipeOwner {
       if (++this.#unyielded >= YIELD_CHECK_EVERY) {
         this.#unyielded = 0;
         const now = performance.now();
-        if (now - this.#yieldedAt >= YIELD_AFTER_MS) return this.#yield(now);
+        const after = this.pattern.yieldAfterMs ?? YIELD_AFTER_MS;
+        if (now - this.#yieldedAt >= after) return this.#yield(now);
       }
       return Promise.resolve();
     }

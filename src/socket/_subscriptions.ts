@@ -17,6 +17,7 @@ import { BasePattern } from "./_pattern.ts";
 import { SubscriptionTable } from "./_routing/subscription_table.ts";
 import { allHaveRoom, distribute } from "./_routing/distributor.ts";
 import type { Subscription } from "./_routing/distributor.ts";
+import { turnBudgetMs } from "./_routing/turn_budget.ts";
 import type { DeferredSend, SocketCore } from "./_core.ts";
 import type { PubSocketOptions } from "./options.ts";
 
@@ -39,16 +40,9 @@ export class PublisherPattern extends BasePattern {
     this.#noDrop = options.noDrop === true;
   }
 
-  /**
-   * Fan-out sends cost one enqueue per peer, so a send loop yields after a
-   * time that grows with the peers (1 ms per 16, at most 8 ms): each turn
-   * then writes about the same batch to every peer, where a fixed 1 ms gave
-   * 100 peers ~40 messages a write and a system call per 40 messages. libzmq
-   * batches up to 8 KiB a write the same way (stream_engine_base.cpp
-   * out_event, out_batch_size).
-   */
+  /** A send loop yields after a time that grows with the subscribers (see turn_budget.ts). */
   get yieldAfterMs(): number {
-    return Math.min(8, Math.max(1, this.subscribers.size / 16));
+    return turnBudgetMs(this.subscribers.size);
   }
 
   override attach(pipe: Pipe): boolean {

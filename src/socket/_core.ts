@@ -115,7 +115,9 @@ interface GatedSend {
  * handshakes, reads, writes and timers (they run at least every ~1 ms). A
  * macrotask costs ~1.5 µs here: yielding once a millisecond is ~0.2 % of a
  * send loop, where yielding every 256 sends cost a third of a loop that
- * publishes to nobody (~0.05 µs a send).
+ * publishes to nobody (~0.05 µs a send). A pattern that sends to many peers
+ * stretches the budget (Pattern.yieldAfterMs, _routing/turn_budget.ts) so that
+ * each turn writes a batch per peer.
  */
 const YIELD_CHECK_EVERY = 64;
 const YIELD_AFTER_MS = 1;

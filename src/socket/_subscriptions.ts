@@ -84,7 +84,7 @@ export class PublisherPattern extends BasePattern {
     }
     const deferred = this.#deferred;
     // Misses need no yield of their own: a subscriber whose writes move is
-    // deferred, and the core lets I/O run at least every millisecond.
+    // deferred, and the core lets I/O run at least every yieldAfterMs.
     distribute(this.subscribers.values(), frames, deferred);
     if (deferred.length > 0) this.#deferredFrames = frames;
     return true;

@@ -67,6 +67,12 @@ export interface Pattern {
    * peer, so the caller should let I/O run before sending more.
    */
   shouldYield?(): boolean;
+  /**
+   * How long a loop of sends that never wait may run before it lets I/O run,
+   * in ms, where the pattern knows better than YIELD_AFTER_MS (fan-out: each
+   * turn's writes should carry a batch per peer, not one message).
+   */
+  readonly yieldAfterMs?: number;
   /** A prepared send was abandoned (timeout, abort, close) before it was queued. */
   sendAbandoned?(frames: Message): void;
   /**
@@ -109,7 +115,9 @@ interface GatedSend {
  * handshakes, reads, writes and timers (they run at least every ~1 ms). A
  * macrotask costs ~1.5 µs here: yielding once a millisecond is ~0.2 % of a
  * send loop, where yielding every 256 sends cost a third of a loop that
- * publishes to nobody (~0.05 µs a send).
+ * publishes to nobody (~0.05 µs a send). A pattern that sends to many peers
+ * stretches the budget (Pattern.yieldAfterMs, _routing/turn_budget.ts) so that
+ * each turn writes a batch per peer.
  */
 const YIELD_CHECK_EVERY = 64;
 const YIELD_AFTER_MS = 1;
@@ -685,7 +693,8 @@ export class SocketCore implements PipeOwner {
       if (++this.#unyielded >= YIELD_CHECK_EVERY) {
         this.#unyielded = 0;
         const now = performance.now();
-        if (now - this.#yieldedAt >= YIELD_AFTER_MS) return this.#yield(now);
+        const after = this.pattern.yieldAfterMs ?? YIELD_AFTER_MS;
+        if (now - this.#yieldedAt >= after) return this.#yield(now);
       }
       return Promise.resolve();
     }

@@ -119,6 +119,13 @@ export class Pipe {
   metadata: PeerMetadata | undefined;
   /** Why a ROUTER keeps this connection open but unused; `undefined` while in use. */
   parked: RoutingIdConflict | undefined;
+  /**
+   * Whether the first message queued after a quiet spell also waits a
+   * macrotask before it is written: set by fan-out patterns, whose sends come
+   * in loops across many peers, so that each turn writes one batch per peer
+   * instead of a lone first message and then the rest.
+   */
+  flushLater = false;
   /** Abandons a ZAP request in flight; the owner calls it when the connection ends. */
   cancelAuthentication: (() => void) | undefined;
 
@@ -606,7 +613,7 @@ export class Pipe {
     // While received messages wait to be handled, the application is mid-batch
     // (a ROUTER answering a burst): its next replies come within this turn, so
     // one macrotask later they leave in one write instead of one write each.
-    if (later || this.owner.backlog) macrotask(this.#queuedFlush);
+    if (later || this.owner.backlog || this.flushLater) macrotask(this.#queuedFlush);
     else queueMicrotask(this.#queuedFlush);
   }
 

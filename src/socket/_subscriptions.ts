@@ -17,6 +17,7 @@ import { BasePattern } from "./_pattern.ts";
 import { SubscriptionTable } from "./_routing/subscription_table.ts";
 import { allHaveRoom, distribute } from "./_routing/distributor.ts";
 import type { Subscription } from "./_routing/distributor.ts";
+import { turnBudgetMs } from "./_routing/turn_budget.ts";
 import type { DeferredSend, SocketCore } from "./_core.ts";
 import type { PubSocketOptions } from "./options.ts";
 
@@ -39,8 +40,14 @@ export class PublisherPattern extends BasePattern {
     this.#noDrop = options.noDrop === true;
   }
 
+  /** A send loop yields after a time that grows with the subscribers (see turn_budget.ts). */
+  get yieldAfterMs(): number {
+    return turnBudgetMs(this.subscribers.size);
+  }
+
   override attach(pipe: Pipe): boolean {
     this.subscribers.set(pipe, { peer: pipe, topics: new SubscriptionTable() });
+    pipe.flushLater = true;
     return true;
   }
 
@@ -77,7 +84,7 @@ export class PublisherPattern extends BasePattern {
     }
     const deferred = this.#deferred;
     // Misses need no yield of their own: a subscriber whose writes move is
-    // deferred, and the core lets I/O run at least every millisecond.
+    // deferred, and the core lets I/O run at least every yieldAfterMs.
     distribute(this.subscribers.values(), frames, deferred);
     if (deferred.length > 0) this.#deferredFrames = frames;
     return true;

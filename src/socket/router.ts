@@ -23,6 +23,7 @@ import type { Message } from "./_message.ts";
 import type { Pipe } from "./_pipe.ts";
 import { BytesMap } from "./_routing/bytes_map.ts";
 import { BasePattern } from "./_pattern.ts";
+import { turnBudgetMs } from "./_routing/turn_budget.ts";
 import type { ConnectOptions, RouterSocketOptions } from "./options.ts";
 import { Socket } from "./socket.ts";
 
@@ -40,6 +41,14 @@ class RouterPattern extends BasePattern {
     super(core);
     this.#mandatory = options.mandatory === true;
     this.#handover = options.handover === true;
+  }
+
+  /**
+   * An echo loop answering many peers yields after a time that grows with
+   * them (see turn_budget.ts): each peer's replies then leave in one write.
+   */
+  get yieldAfterMs(): number {
+    return turnBudgetMs(this.#byId.size);
   }
 
   #generateId(): Uint8Array {

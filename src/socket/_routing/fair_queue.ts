@@ -8,12 +8,23 @@
  * @module
  */
 
-/** One peer's FIFO inside a {@linkcode FairQueue}. */
+/** Capacity of a source's ring on its first item. */
+const FIRST_CAPACITY = 8;
+/**
+ * A ring larger than this is let go when it empties: a peer that sent one
+ * burst and went quiet keeps no large array, while one that keeps a steady
+ * backlog below it reuses its ring instead of regrowing an array per batch
+ * (emptying a JS array by `length = 0` frees its storage).
+ */
+const KEEP_CAPACITY = 256;
+
+/** One peer's FIFO inside a {@linkcode FairQueue}: a ring of items, power-of-two sized. */
 export class FairQueueSource<K, T> {
   /** The key this source was added with. */
   readonly key: K;
-  #items: T[] = [];
+  #items: (T | undefined)[] = [];
   #head = 0;
+  #count = 0;
   #bytes = 0;
   #queue: FairQueue<K, T>;
   /** Whether this source sits in the queue's ring of non-empty sources. */
@@ -28,7 +39,7 @@ export class FairQueueSource<K, T> {
 
   /** Messages waiting from this source. */
   get size(): number {
-    return this.#items.length - this.#head;
+    return this.#count;
   }
 
   /** Bytes of the waiting items, by the queue's weigh function (0 without one). */
@@ -38,7 +49,15 @@ export class FairQueueSource<K, T> {
 
   /** Appends an item. */
   push(item: T): void {
-    this.#items.push(item);
+    const items = this.#items;
+    const capacity = items.length;
+    if (this.#count === capacity) {
+      this.#grow(capacity);
+      this.#items[this.#count] = item;
+    } else {
+      items[(this.#head + this.#count) & (capacity - 1)] = item;
+    }
+    this.#count++;
     this.#bytes += this.#queue.weigh(item);
     if (!this.active && !this.removed) this.#queue._activate(this);
   }
@@ -47,25 +66,35 @@ export class FairQueueSource<K, T> {
   replace(item: T): void {
     this.#items = [item];
     this.#head = 0;
+    this.#count = 1;
     this.#bytes = this.#queue.weigh(item);
     if (!this.active && !this.removed) this.#queue._activate(this);
   }
 
   /** Takes the oldest item. */
   shift(): T | undefined {
-    if (this.#head >= this.#items.length) return undefined;
-    const item = this.#items[this.#head];
-    (this.#items as (T | undefined)[])[this.#head] = undefined;
-    this.#head++;
+    if (this.#count === 0) return undefined;
+    const items = this.#items;
+    const head = this.#head;
+    const item = items[head] as T;
+    items[head] = undefined;
     this.#bytes -= this.#queue.weigh(item);
-    if (this.#head === this.#items.length) {
-      this.#items.length = 0;
+    if (--this.#count === 0) {
       this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
+      if (items.length > KEEP_CAPACITY) this.#items = [];
+    } else {
+      this.#head = (head + 1) & (items.length - 1);
     }
     return item;
+  }
+
+  /** Doubles the ring (from FIRST_CAPACITY), its items moved to the front in order. */
+  #grow(capacity: number): void {
+    const items = this.#items;
+    const next = new Array<T | undefined>(capacity === 0 ? FIRST_CAPACITY : capacity * 2);
+    for (let i = 0; i < capacity; i++) next[i] = items[(this.#head + i) & (capacity - 1)];
+    this.#items = next;
+    this.#head = 0;
   }
 }
 

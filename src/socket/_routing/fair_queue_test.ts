@@ -68,3 +68,33 @@ Deno.test("FairQueueSource counts the bytes of its items with the queue's weigh 
   unweighed.push(new Uint8Array(4));
   assert.equal(unweighed.bytes, 0);
 });
+
+Deno.test("FairQueueSource keeps FIFO order across ring wrap-around and growth", () => {
+  const q = new FairQueue<string, number>((n) => n);
+  const a = q.add("a");
+  let next = 0;
+  let expect = 0;
+  // Interleave pushes and shifts so the ring's head wraps, then grows mid-wrap.
+  for (let round = 0; round < 50; round++) {
+    for (let i = 0; i < round % 13 + 1; i++) a.push(next++);
+    for (let i = 0; i < round % 7 + 1 && a.size > 0; i++) assert.equal(q.shift(), expect++);
+  }
+  assert.equal(a.size, next - expect);
+  let sum = 0;
+  for (let n = expect; n < next; n++) sum += n;
+  assert.equal(a.bytes, sum);
+  while (a.size > 0) assert.equal(q.shift(), expect++);
+  assert.equal(expect, next);
+  assert.equal(a.bytes, 0);
+  assert.equal(q.shift(), undefined);
+});
+
+Deno.test("FairQueueSource takes items again after a burst larger than the ring it keeps", () => {
+  const q = new FairQueue<string, number>();
+  const a = q.add("a");
+  for (let i = 0; i < 1000; i++) a.push(i);
+  for (let i = 0; i < 1000; i++) assert.equal(q.shift(), i);
+  a.push(7);
+  a.push(8);
+  assert.deepEqual([q.shift(), q.shift(), q.shift()], [7, 8, undefined]);
+});

@@ -126,7 +126,8 @@ function argv(o: PeerStartOptions): string[] {
     const flag = "--" + key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
     if (value === undefined || value === false) continue;
     if (value === true) args.push(flag);
-    else for (const v of [value].flat()) args.push(flag, String(v));
+    // `--flag=value`: a Z85 key may begin with "-", which argparse would take for a flag.
+    else for (const v of [value].flat()) args.push(`${flag}=${v}`);
   }
   return [...args, ...(o.args ?? [])];
 }

@@ -117,9 +117,10 @@ Deno.test("Raw peers flooding empty messages at a PULL that never reads hold the
 
     push = await Peer.start({ type: "PUSH", connect: pull.lastEndpoint });
     const sending = push.sendMany(300, { size: 12, prefix: Uint8Array.of(0xa5) });
+    // A bound, not a speed claim: two in-process floods share the CPU with the reader.
     const got = await withTimeout(
       collect(() => pull.receive(), 0xa5, 300),
-      20_000,
+      60_000,
       "pyzmq's messages",
     );
     const sent = await sending;

@@ -43,6 +43,8 @@ async function startOn(options: PeerStartOptions, attempts = 20): Promise<Peer> 
       return await Peer.start({ ...options, options: {}, args });
     } catch (e) {
       if (i >= attempts || !/EADDRINUSE/.test(String(e))) throw e;
+      // The killed process's port frees once it is reaped: slower under load.
+      await new Promise((r) => setTimeout(r, 50 * i));
     }
   }
 }

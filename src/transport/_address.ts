@@ -10,7 +10,7 @@ import { ZmqError } from "../errors.ts";
 import type { EndpointUse, InprocEndpoint, IpcEndpoint, TcpEndpoint } from "./types.ts";
 
 /** A host name, an IPv4 address, an interface name, or `*`. */
-const HOST_NAME = /^(\*|[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?)$/;
+export const HOST_NAME = /^(\*|[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?)$/;
 /** The inside of `[...]`: an IPv6 address, optionally with a zone (`%eth0`). */
 const IPV6 = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9_.-]+)?$/;
 
@@ -19,10 +19,21 @@ export function parseTcp(address: string, use: EndpointUse, endpoint: string): T
   if (address.includes(";")) {
     throw invalid(endpoint, "the source address syntax 'tcp://iface;host:port' is not supported");
   }
-  const colon = address.lastIndexOf(":");
+  const { host, port } = parseHostPort(address, endpoint);
+  checkConnectable(host, port, use, endpoint);
+  return { transport: "tcp", host, port };
+}
+
+/**
+ * Parses `host:port` as tcp, ws, quic and udp write it: a host name, an IPv4
+ * address, `[IPv6]` (returned without brackets) or `*`; a port 0-65535, or
+ * `*` for 0.
+ */
+export function parseHostPort(hostPort: string, endpoint: string): { host: string; port: number } {
+  const colon = hostPort.lastIndexOf(":");
   if (colon < 0) throw invalid(endpoint, "missing port");
-  const portText = address.slice(colon + 1);
-  let host = address.slice(0, colon);
+  const portText = hostPort.slice(colon + 1);
+  let host = hostPort.slice(0, colon);
   if (host.startsWith("[")) {
     if (!host.endsWith("]")) throw invalid(endpoint, "unterminated IPv6 address");
     host = host.slice(1, -1);
@@ -40,10 +51,19 @@ export function parseTcp(address: string, use: EndpointUse, endpoint: string): T
   } else {
     throw invalid(endpoint, portText === "" ? "missing port" : "port must be 0..65535 or *");
   }
+  return { host, port };
+}
+
+/** A wildcard host or port 0 can be bound, never connected to (libzmq EINVAL). */
+export function checkConnectable(
+  host: string,
+  port: number,
+  use: EndpointUse,
+  endpoint: string,
+): void {
   if (use === "connect" && (host === "*" || port === 0)) {
     throw new ZmqError("EINVAL", `Cannot connect to a wildcard endpoint: ${endpoint}`);
   }
-  return { transport: "tcp", host, port };
 }
 
 /** `tcp://host:port`, IPv6 hosts in brackets. */

@@ -17,8 +17,7 @@
  * @module
  */
 
-import { ZmqError } from "../errors.ts";
-import { invalid } from "./_address.ts";
+import { checkConnectable, HOST_NAME, invalid, parseHostPort } from "./_address.ts";
 import type { EndpointBase, EndpointUse } from "./types.ts";
 
 /**
@@ -43,10 +42,6 @@ export interface UdpEndpoint extends EndpointBase {
   readonly iface?: string;
 }
 
-/** A host name, an IPv4 address, an interface name, or `*`. */
-const HOST_NAME = /^(\*|[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?)$/;
-/** The inside of `[...]`: an IPv6 address, optionally with a zone (`%eth0`). */
-const IPV6 = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9_.-]+)?$/;
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 /** Whether `host` is an IPv4 address literal. */
@@ -75,27 +70,7 @@ export function parseUdp(address: string, use: EndpointUse, endpoint: string): U
     if (!HOST_NAME.test(iface)) throw invalid(endpoint, "malformed interface");
     if (isMulticast(iface)) throw invalid(endpoint, "the interface cannot be a multicast group");
   }
-  const colon = rest.lastIndexOf(":");
-  if (colon < 0) throw invalid(endpoint, "missing port");
-  const portText = rest.slice(colon + 1);
-  let host = rest.slice(0, colon);
-  if (host.startsWith("[")) {
-    if (!host.endsWith("]")) throw invalid(endpoint, "unterminated IPv6 address");
-    host = host.slice(1, -1);
-    if (!IPV6.test(host)) throw invalid(endpoint, "malformed IPv6 address");
-  } else if (host.includes(":")) {
-    throw invalid(endpoint, "IPv6 addresses must be written in brackets");
-  } else if (!HOST_NAME.test(host)) {
-    throw invalid(endpoint, host === "" ? "missing host" : "malformed host");
-  }
-  let port: number;
-  if (portText === "*") {
-    port = 0;
-  } else if (/^[0-9]{1,5}$/.test(portText) && Number(portText) <= 65535) {
-    port = Number(portText);
-  } else {
-    throw invalid(endpoint, portText === "" ? "missing port" : "port must be 0..65535 or *");
-  }
+  const { host, port } = parseHostPort(rest, endpoint);
   const multicast = isMulticast(host);
   if (multicast && host.includes(":")) throw invalid(endpoint, "IPv6 multicast is not supported");
   if (iface !== undefined && !multicast) {
@@ -104,9 +79,7 @@ export function parseUdp(address: string, use: EndpointUse, endpoint: string): U
       "an interface is only allowed with a multicast group (iface;group:port)",
     );
   }
-  if (use === "connect" && (host === "*" || port === 0)) {
-    throw new ZmqError("EINVAL", `Cannot connect to a wildcard endpoint: ${endpoint}`);
-  }
+  checkConnectable(host, port, use, endpoint);
   return iface === undefined
     ? { transport: "udp", host, port }
     : { transport: "udp", host, port, iface };

@@ -24,7 +24,7 @@
  */
 
 import { ZmqError } from "../errors.ts";
-import { invalid } from "./_address.ts";
+import { checkConnectable, invalid, parseHostPort } from "./_address.ts";
 import { NODE_NET } from "./_runtime.ts";
 import { MAX_QUEUED_BYTES, mechanismOf, WsConnection } from "./_ws_connection.ts";
 import { wsModule } from "./_ws_node.ts";
@@ -117,9 +117,6 @@ export interface WsListener extends Listener, Disposable {
   readonly closed: Promise<void>;
 }
 
-const HOST_NAME = /^(\*|[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?)$/;
-const IPV6 = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$/;
-
 /**
  * Parses the address of a `ws://` or `wss://` endpoint: `host:port` then an
  * optional path (libzmq's ws_address.cpp grammar).
@@ -143,28 +140,8 @@ export function wsAddressParser(
     const authority = slash < 0 ? address : address.slice(0, slash);
     const path = slash < 0 ? "/" : address.slice(slash);
     if (/[\s#?]/.test(path)) throw invalid(endpoint, "malformed path");
-    const colon = authority.lastIndexOf(":");
-    if (colon < 0) throw invalid(endpoint, "missing port");
-    let host = authority.slice(0, colon);
-    const portText = authority.slice(colon + 1);
-    if (host.startsWith("[")) {
-      if (!host.endsWith("]")) throw invalid(endpoint, "unterminated IPv6 address");
-      host = host.slice(1, -1);
-      if (!IPV6.test(host)) throw invalid(endpoint, "malformed IPv6 address");
-    } else if (!HOST_NAME.test(host)) {
-      throw invalid(endpoint, host === "" ? "missing host" : "malformed host");
-    }
-    let port: number;
-    if (portText === "*") {
-      port = 0;
-    } else if (/^[0-9]{1,5}$/.test(portText) && Number(portText) <= 65535) {
-      port = Number(portText);
-    } else {
-      throw invalid(endpoint, portText === "" ? "missing port" : "port must be 0..65535 or *");
-    }
-    if (use === "connect" && (host === "*" || port === 0)) {
-      throw new ZmqError("EINVAL", `Cannot connect to a wildcard endpoint: ${endpoint}`);
-    }
+    const { host, port } = parseHostPort(authority, endpoint);
+    checkConnectable(host, port, use, endpoint);
     return { transport: scheme, host, port, path };
   };
 }

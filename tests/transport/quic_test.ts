@@ -13,46 +13,15 @@
 import assert from "node:assert/strict";
 import { PushSocket, type ZmqError } from "../../mod.ts";
 import { formatQuic, hasQuic, parseQuic } from "../../src/transport/quic.ts";
+import { makeCertificate } from "../_util/certs.ts";
 import { withTimeout } from "../_util/timeout.ts";
-
-async function run(cmd: string, args: string[], cwd?: string): Promise<void> {
-  const out = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" }).output();
-  if (!out.success) throw new Error(`${cmd} failed: ${new TextDecoder().decode(out.stderr)}`);
-}
-
-/** A CA (`<prefix>ca.pem`) and a certificate it signed for 127.0.0.1 and localhost. */
-async function certificate(dir: string, prefix: string): Promise<void> {
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  const ca = `${prefix}ca`;
-  await run("openssl", [
-    "req",
-    "-x509",
-    ...ec,
-    ...["-keyout", `${ca}.key`, "-out", `${ca}.pem`, "-days", "1", "-subj", `/CN=${ca}`],
-  ], dir);
-  await run("openssl", [
-    "req",
-    ...ec,
-    ...["-keyout", `${prefix}key.pem`, "-out", `${prefix}leaf.csr`, "-subj", "/CN=localhost"],
-  ], dir);
-  await Deno.writeTextFile(
-    `${dir}/leaf.ext`,
-    "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
-  );
-  await run("openssl", [
-    "x509",
-    "-req",
-    ...["-in", `${prefix}leaf.csr`, "-CA", `${ca}.pem`, "-CAkey", `${ca}.key`, "-CAcreateserial"],
-    ...["-out", `${prefix}cert.pem`, "-days", "1", "-extfile", "leaf.ext"],
-  ], dir);
-}
 
 /** Runs `deno test --unstable-net --cert ca.pem` in a child with fresh certificates; its output. */
 async function childTest(args: string[], env: Record<string, string> = {}): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "monocoque-quic-" });
   try {
-    await certificate(dir, "");
-    await certificate(dir, "rogue_");
+    await makeCertificate(dir);
+    await makeCertificate(dir, "rogue_");
     const child = new Deno.Command(Deno.execPath(), {
       args: ["test", "-A", "--unstable-net", "--cert", `${dir}/ca.pem`, ...args],
       cwd: new URL("../../", import.meta.url).pathname,

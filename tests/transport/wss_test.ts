@@ -10,63 +10,14 @@
 import assert from "node:assert/strict";
 import { RepSocket, WsTransport, type ZmqError } from "../../mod.ts";
 import { wsAddressParser } from "../../src/transport/ws.ts";
+import { makeCertificate } from "../_util/certs.ts";
 import { withTimeout } from "../_util/timeout.ts";
 import { recv, send, WAIT } from "../socket/_helpers.ts";
-
-async function run(cmd: string, args: string[], cwd?: string): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" }).output();
-  if (!out.success) throw new Error(`${cmd} failed: ${new TextDecoder().decode(out.stderr)}`);
-  return new TextDecoder().decode(out.stdout);
-}
 
 /** A CA and a certificate it signed for 127.0.0.1 and localhost, in a fresh directory. */
 async function throwawayCertificate(): Promise<{ dir: string; cert: string; key: string }> {
   const dir = await Deno.makeTempDir({ prefix: "monocoque-wss-" });
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  await run("openssl", [
-    "req",
-    "-x509",
-    ...ec,
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=monocoque test CA",
-  ], dir);
-  await run("openssl", [
-    "req",
-    ...ec,
-    "-keyout",
-    "key.pem",
-    "-out",
-    "leaf.csr",
-    "-subj",
-    "/CN=localhost",
-  ], dir);
-  await Deno.writeTextFile(
-    `${dir}/leaf.ext`,
-    "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
-  );
-  await run("openssl", [
-    "x509",
-    "-req",
-    "-in",
-    "leaf.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "cert.pem",
-    "-days",
-    "1",
-    "-extfile",
-    "leaf.ext",
-  ], dir);
+  await makeCertificate(dir);
   return {
     dir,
     cert: await Deno.readTextFile(`${dir}/cert.pem`),

@@ -53,6 +53,18 @@ interface StreamCall {
 }
 
 const decoder = new TextDecoder();
+
+/**
+ * A per-call timeout is checked like the client's: a negative one had no
+ * decimal form (the call failed as unsendable) and NaN silently meant none.
+ */
+function checkTimeout(options: CallOptions | undefined): void {
+  const timeout = options?.timeout;
+  if (timeout !== undefined && !(timeout >= 0)) {
+    throw new RangeError("timeout must be a non-negative number");
+  }
+}
+
 const noop = (): void => {};
 const encoder = new TextEncoder();
 
@@ -255,6 +267,7 @@ export class RpcClient implements AsyncDisposable {
         new RpcError("CANCELLED", "Call cancelled", { cause: options.signal.reason }),
       );
     }
+    checkTimeout(options);
     const payload = method.request.encode(request);
     const id = ++this.#nextId;
     return new Promise((resolve, reject) => {
@@ -279,6 +292,7 @@ export class RpcClient implements AsyncDisposable {
       wake: undefined,
       done: noop,
     };
+    checkTimeout(options);
     const id = ++this.#nextId;
     if (this.#closing !== undefined) {
       call.finished = true;

@@ -160,7 +160,10 @@ export type Handlers<M extends Record<string, AnyMethod>> = { [K in keyof M]: Ha
 export interface CallOptions {
   /** Cancels the call; the server's handler sees its signal abort. */
   signal?: AbortSignal;
-  /** The deadline, in ms from now; the server learns it too. Default: the client's `timeout`. */
+  /**
+   * The deadline, in ms from now (non-negative, else a `RangeError`); the server learns it
+   * too. Default: the client's `timeout`.
+   */
   timeout?: number;
 }
 

@@ -63,9 +63,10 @@ Deno.test("RPC server drops malformed envelopes with an event and keeps serving 
   const reply = await withTimeout(raw.receive(), WAIT);
   assert.deepEqual(text(reply).slice(0, 4), ["end", "1", "0", ""]);
   assert.equal(Test.methods.echo.response.decode(reply[4]), "still here");
-  // A second call under an id still in flight is refused, the first one unharmed.
-  await raw.send(["call", "2", "test/sleep", "", "", Test.methods.sleep.request.encode(50)]);
-  await raw.send(["call", "2", "test/sleep", "", "", Test.methods.sleep.request.encode(50)]);
+  // A second call under an id still in flight is refused, the first one unharmed. The first
+  // sleeps long enough that a loaded machine still reads the second before it ends.
+  await raw.send(["call", "2", "test/sleep", "", "", Test.methods.sleep.request.encode(1000)]);
+  await raw.send(["call", "2", "test/sleep", "", "", Test.methods.sleep.request.encode(1000)]);
   assert.equal((await nextEvent(events)).type, "malformed");
   const slept = await withTimeout(raw.receive(), WAIT);
   assert.deepEqual(text(slept).slice(0, 3), ["end", "2", "0"]);
@@ -96,7 +97,8 @@ Deno.test("RPC server: a cancelled call holds its slot until its handler settles
   // Call and cancel at once, twice: the handlers ignore their signals and keep running.
   for (let i = 0; i < 2; i++) {
     const controller = new AbortController();
-    const call = test.stubborn(300, { signal: controller.signal });
+    // Long enough to outlast the round trips below on a loaded machine.
+    const call = test.stubborn(2000, { signal: controller.signal });
     controller.abort();
     await rejectsWith(call, "CANCELLED");
   }
@@ -107,7 +109,7 @@ Deno.test("RPC server: a cancelled call holds its slot until its handler settles
     (async () => {
       while (p.server.callsInFlight > 0) await new Promise((r) => setTimeout(r, 20));
     })(),
-    WAIT,
+    2000 + WAIT,
     "stubborn handlers settling",
   );
   assert.equal(await withTimeout(test.stubborn(0), WAIT), "finally");
@@ -199,8 +201,15 @@ Deno.test("RPC server: a client granting credit it never reads is bounded by the
     await raw.send(["credit", "1", "8"]);
     if (i % 10 === 0) await new Promise((r) => setTimeout(r, 5));
   }
-  // The premise: the server produced well past what the pipe holds.
-  assert.ok(p.seen.produced > 2 * hwm, `produced ${p.seen.produced}`);
+  // The premise: the server produced well past what the pipe holds. Waited for, not assumed:
+  // a loaded machine may not have run the generator that far by the time the credits are sent.
+  await withTimeout(
+    (async () => {
+      while (p.seen.produced <= 2 * hwm) await new Promise((r) => setTimeout(r, 10));
+    })(),
+    WAIT,
+    "the server producing past the high-water mark",
+  );
   const grown = liveMemory() - before;
   // hwm messages queued on each side of the connection, plus the kernel's socket buffers.
   const bound = 4 * hwm * item + 16 * 1024 * 1024;

@@ -193,3 +193,13 @@ Deno.test("RPC: closing the server fails the client's calls in flight", async ()
   await rejectsWith(call, "UNAVAILABLE");
   await withTimeout(p.seen.aborted.promise, WAIT, "handler abort on close");
 });
+
+Deno.test("RPC: a negative or NaN per-call timeout is a RangeError, nothing sent", async () => {
+  await using p = await pair("inproc");
+  const test = p.client.stub(Test);
+  assert.throws(() => test.echo("x", { timeout: -5 }), RangeError);
+  assert.throws(() => test.echo("x", { timeout: NaN }), RangeError);
+  assert.throws(() => test.forever(1, { timeout: -1 }), RangeError);
+  assert.equal(p.client.callsInFlight, 0);
+  assert.equal(await withTimeout(test.echo("fine", { timeout: 0x7fff_ffff }), WAIT), "fine");
+});

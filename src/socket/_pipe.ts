@@ -649,6 +649,13 @@ export class Pipe {
         }
       }
       freed = wasFull && this.hasRoom();
+      // An engine whose encoder failed (a custom codec's encode threw) closed
+      // itself with an error event: end the connection now, not at a read.
+      if (session.phase === "closed") {
+        this.#handleEvents(session);
+        if (freed) this.owner.pipeWritable(this);
+        return;
+      }
     }
     if (session.outputSize > 0) {
       const buffers = session.takeOutput();

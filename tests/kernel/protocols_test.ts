@@ -251,6 +251,38 @@ Deno.test("a codec whose encode throws ends that connection; the socket goes on"
   }
 });
 
+Deno.test("a codec factory that throws ends that connection; the listener goes on", async () => {
+  // Before the fix the throw rejected the accept loop: no more accepts, an unhandled rejection.
+  let made = 0;
+  const flaky = {
+    ...lengthPrefixed,
+    codec: () => {
+      if (made++ === 0) throw new Error("No codec for the first connection");
+      return lengthPrefixed.codec();
+    },
+  };
+  await using pull = useProtocol(new PullSocket(), flaky);
+  const events = pull.events();
+  await pull.bind("tcp://127.0.0.1:0");
+  await using push = useProtocol(
+    new PushSocket({ reconnectInterval: 50, reconnectMaxInterval: 200 }),
+    lengthPrefixed,
+  );
+  push.connect(pull.lastEndpoint!);
+  const ended = await withTimeout(
+    (async () => {
+      for await (const e of events) if (e.type === "disconnected") return e;
+      throw new Error("The events ended before a disconnect");
+    })(),
+    WAIT,
+    "the first connection's end",
+  );
+  assert.match(ended.reason, /No codec for the first connection/);
+  await push.send("after");
+  const [body] = await withTimeout(pull.receive(), WAIT, "a message on the next connection");
+  assert.equal(text(body), "after");
+});
+
 Deno.test("useProtocol() refuses a socket that already has endpoints", async () => {
   await using router = new RouterSocket();
   await router.bind("inproc://kernel-late");

@@ -124,6 +124,8 @@ export class CodecEngine implements ProtocolEngine {
   }
 
   send(frames: readonly Uint8Array[]): void {
+    // Failed by an earlier encode: the error event ends the connection; later messages go nowhere.
+    if (this.#phase === "closed") return;
     if (this.#phase !== "ready") throw new Error(`The ${this.#name} engine is not ready`);
     let bytes: Uint8Array[];
     try {

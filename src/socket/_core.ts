@@ -56,8 +56,8 @@ export interface Pattern {
   tryReceive(): Message | undefined;
   /**
    * The pipe the message `tryReceive` returned last came from, for a pattern
-   * that keeps messages outside the inbox (REQ's reply); otherwise the
-   * inbox's `lastKey` is.
+   * that keeps messages outside the inbox (REQ's reply, DISH's datagrams);
+   * `undefined` for a message of no pipe. Without it, the inbox's `lastKey`.
    */
   lastSource?(): Pipe | undefined;
   /** A receive was abandoned (timeout, abort) before it got a message. */
@@ -616,7 +616,8 @@ export class SocketCore implements PipeOwner {
    * DISH's are new arrays), and the classic zero-copy path pays one branch.
    */
   taken(msg: Message): void {
-    const pipe = this.pattern.lastSource?.() ?? this.inbox.lastKey;
+    const pattern = this.pattern;
+    const pipe = pattern.lastSource !== undefined ? pattern.lastSource() : this.inbox.lastKey;
     if (pipe === undefined) return;
     if (this.options.peerMetadata) (msg as { peer?: PeerMetadata }).peer = pipe.metadata;
     pipe.checkInbound();

@@ -344,6 +344,12 @@ export class DatagramOutbound {
         }
         const [group, body] = outbound.queue[outbound.head];
         outbound.queue[outbound.head++] = undefined!;
+        // A queue that never empties (a producer as fast as the writer) would
+        // otherwise grow by a slot a message: drop the sent slots now and then.
+        if (outbound.head >= 1024 && outbound.head * 2 >= outbound.queue.length) {
+          outbound.queue = outbound.queue.slice(outbound.head);
+          outbound.head = 0;
+        }
         try {
           await sender.send(encodeDatagram(group, body, scratch)!);
         } catch (e) {

@@ -323,31 +323,41 @@ export class Pipe {
     this.#remote = conn.remoteEndpoint;
     this.parked = undefined;
     const engine = this.owner.engine;
-    this.#session = engine !== undefined
-      ? engine({
-        now,
-        maxMessageSize: o.maxMessageSize,
-        onMessage: (frames) => this.owner.pipeMessage(this, frames),
-        canDeliver: () => this.#canDeliver(),
-      })
-      : new Session({
-        socketType: this.owner.type,
-        now,
-        mechanism: createMechanism(o.security),
-        routingId: o.routingId,
-        properties: o.metadata,
-        maxMessageSize: o.maxMessageSize,
-        handshakeInterval: o.handshakeInterval,
-        heartbeatInterval: o.heartbeatInterval,
-        heartbeatTimeout: o.heartbeatTimeout,
-        heartbeatTimeToLive: o.heartbeatTimeToLive,
-        onMessage: (frames) => this.owner.pipeMessage(this, frames),
-        canDeliver: () => this.#canDeliver(),
-        // ws and wss carry ZWS 2.0: one message per frame, the mechanism negotiated beforehand.
-        framing: conn.framing,
-        routingIdHandshake: conn.framing === "message" && conn.mechanism === "",
-      });
-    const session = this.#session;
+    let session: ProtocolEngine;
+    try {
+      session = engine !== undefined
+        ? engine({
+          now,
+          maxMessageSize: o.maxMessageSize,
+          onMessage: (frames) => this.owner.pipeMessage(this, frames),
+          canDeliver: () => this.#canDeliver(),
+        })
+        : new Session({
+          socketType: this.owner.type,
+          now,
+          mechanism: createMechanism(o.security),
+          routingId: o.routingId,
+          properties: o.metadata,
+          maxMessageSize: o.maxMessageSize,
+          handshakeInterval: o.handshakeInterval,
+          heartbeatInterval: o.heartbeatInterval,
+          heartbeatTimeout: o.heartbeatTimeout,
+          heartbeatTimeToLive: o.heartbeatTimeToLive,
+          onMessage: (frames) => this.owner.pipeMessage(this, frames),
+          canDeliver: () => this.#canDeliver(),
+          // ws and wss carry ZWS 2.0: one message per frame, the mechanism negotiated beforehand.
+          framing: conn.framing,
+          routingIdHandshake: conn.framing === "message" && conn.mechanism === "",
+        });
+    } catch (e) {
+      // A custom engine (a codec factory) that throws must not reject this
+      // promise (the accept and connect loops await it): end this connection.
+      this.#conn = undefined;
+      conn.close();
+      const error = e instanceof Error ? e : new Error(String(e));
+      return Promise.resolve({ reason: error.message, error });
+    }
+    this.#session = session;
     // Made once per connection, not per write: a flush costs no closures.
     this.#onWritten = () => {
       if (this.#conn !== conn) return;
@@ -649,6 +659,13 @@ export class Pipe {
         }
       }
       freed = wasFull && this.hasRoom();
+      // An engine whose encoder failed (a custom codec's encode threw) closed
+      // itself with an error event: end the connection now, not at a read.
+      if (session.phase === "closed") {
+        this.#handleEvents(session);
+        if (freed) this.owner.pipeWritable(this);
+        return;
+      }
     }
     if (session.outputSize > 0) {
       const buffers = session.takeOutput();

@@ -45,6 +45,8 @@ class DishPattern extends BasePattern {
   );
   /** Whether the next receive looks at the udp endpoints first (fair between them and pipes). */
   #datagramsFirst = false;
+  /** Whether the message tryReceive returned last came from a pipe (else from udp). */
+  #fromPipe = false;
 
   override ready(pipe: Pipe): void {
     for (const group of this.groups.values()) pipe.sendCommand("JOIN", group);
@@ -85,15 +87,27 @@ class DishPattern extends BasePattern {
   override tryReceive(): Frames | undefined {
     const first = this.#datagramsFirst;
     this.#datagramsFirst = !first;
+    this.#fromPipe = false;
     if (first) return this.datagrams.take() ?? this.#fromPipes();
     return this.#fromPipes() ?? this.datagrams.take();
+  }
+
+  /**
+   * The pipe of the last message, none for a datagram: a udp message must not
+   * carry the metadata of whichever tcp peer was read last.
+   */
+  lastSource(): Pipe | undefined {
+    return this.#fromPipe ? this.core.inbox.lastKey : undefined;
   }
 
   #fromPipes(): Frames | undefined {
     // A message queued before leave() is not delivered after it (src/dish.cpp xxrecv filters at receive).
     const inbox = this.core.inbox;
     for (let m = inbox.shift(); m !== undefined; m = inbox.shift()) {
-      if (this.groups.has(groupKey((m as Grouped).group))) return m;
+      if (this.groups.has(groupKey((m as Grouped).group))) {
+        this.#fromPipe = true;
+        return m;
+      }
     }
     return undefined;
   }

@@ -215,6 +215,78 @@ Deno.test("a DEALER over a custom protocol reconnects to a ROUTER that came back
   assert.equal(text(body), "two");
 });
 
+Deno.test("a codec whose encode throws ends that connection; the socket goes on", async () => {
+  // Before the fix the engine stayed open, and the next flush threw from a microtask.
+  const picky = {
+    ...lengthPrefixed,
+    codec: () => {
+      const codec = lengthPrefixed.codec();
+      const encode = codec.encode.bind(codec);
+      codec.encode = (m) => {
+        if (text(m[0]) === "bad") throw new Error("Cannot encode bad");
+        return encode(m);
+      };
+      return codec;
+    },
+  };
+  await using pull = useProtocol(new PullSocket(), lengthPrefixed);
+  await pull.bind("tcp://127.0.0.1:0");
+  await using push = useProtocol(
+    new PushSocket({ reconnectInterval: 50, reconnectMaxInterval: 200 }),
+    picky,
+  );
+  const events = push.events();
+  push.connect(pull.lastEndpoint!);
+  await push.send("bad");
+  await push.send("lost with the connection, or after it");
+  const ended = await withTimeout(
+    (async () => {
+      for await (const e of events) if (e.type === "disconnected") return e;
+      throw new Error("The events ended before a disconnect");
+    })(),
+    WAIT,
+    "the disconnect after a failed encode",
+  );
+  assert.match(ended.reason, /Cannot encode bad/);
+  await push.send("good");
+  for (;;) {
+    const [body] = await withTimeout(pull.receive(), WAIT, "a message after the reconnect");
+    if (text(body) === "good") break;
+  }
+});
+
+Deno.test("a codec factory that throws ends that connection; the listener goes on", async () => {
+  // Before the fix the throw rejected the accept loop: no more accepts, an unhandled rejection.
+  let made = 0;
+  const flaky = {
+    ...lengthPrefixed,
+    codec: () => {
+      if (made++ === 0) throw new Error("No codec for the first connection");
+      return lengthPrefixed.codec();
+    },
+  };
+  await using pull = useProtocol(new PullSocket(), flaky);
+  const events = pull.events();
+  await pull.bind("tcp://127.0.0.1:0");
+  await using push = useProtocol(
+    new PushSocket({ reconnectInterval: 50, reconnectMaxInterval: 200 }),
+    lengthPrefixed,
+  );
+  push.connect(pull.lastEndpoint!);
+  const ended = await withTimeout(
+    (async () => {
+      for await (const e of events) if (e.type === "disconnected") return e;
+      throw new Error("The events ended before a disconnect");
+    })(),
+    WAIT,
+    "the first connection's end",
+  );
+  assert.match(ended.reason, /No codec for the first connection/);
+  await push.send("after");
+  const [body] = await withTimeout(pull.receive(), WAIT, "a message on the next connection");
+  assert.equal(text(body), "after");
+});
+
 Deno.test("useProtocol() refuses a socket that already has endpoints", async () => {
   await using router = new RouterSocket();
   await router.bind("inproc://kernel-late");

@@ -337,3 +337,30 @@ udpTest("DishSocket over udp serves for await and readable like any other endpoi
   await reader.cancel();
   assert.deepEqual([...seen, show(value!)], ["g:one", "g:two", "g:three"]);
 });
+
+udpTest("with peerMetadata a udp message carries no tcp peer's metadata", async () => {
+  await using dish = new DishSocket({ peerMetadata: true });
+  dish.join("g");
+  await dish.bind("udp://127.0.0.1:0");
+  const udpEndpoint = dish.lastEndpoint!;
+  await dish.bind("tcp://127.0.0.1:0");
+  await using overTcp = new RadioSocket();
+  overTcp.connect(dish.lastEndpoint!);
+  // The JOIN travels over tcp: probe until one lands; that message has a peer.
+  const deadline = Date.now() + WAIT;
+  let fromTcp: DishMessage | undefined;
+  while (fromTcp === undefined && Date.now() < deadline) {
+    await overTcp.send("tcp-probe", { group: "g" });
+    fromTcp = await dish.receive({ signal: AbortSignal.timeout(20) }).catch(() => undefined);
+  }
+  assert.ok(fromTcp?.peer !== undefined, "a tcp message carries its peer's metadata");
+  await using overUdp = new RadioSocket();
+  overUdp.connect(udpEndpoint);
+  await overUdp.send("udp", { group: "g" });
+  for (;;) {
+    const m = await receive(dish);
+    if (text(m[0]) !== "udp") continue;
+    assert.equal(m.peer, undefined);
+    break;
+  }
+});

@@ -79,8 +79,10 @@ export interface WsEndpoint extends EndpointBase {
 export interface WsTransportOptions {
   /**
    * Milliseconds a client's connect attempt (TCP, TLS, HTTP upgrade) may
-   * take before it fails with `ETIMEDOUT`. Default 30000 (libzmq's
-   * `ZMQ_HANDSHAKE_IVL` default); 0: no limit.
+   * take before it fails with `ETIMEDOUT`; on Node and Bun also how long a
+   * server lets an accepted connection take to be upgraded before it is
+   * dropped (`Deno.serve` has no such hook: there it bounds clients only).
+   * Default 30000 (libzmq's `ZMQ_HANDSHAKE_IVL` default); 0: no limit.
    */
   handshakeTimeout?: number;
   /**
@@ -262,18 +264,6 @@ export class WsTransport implements Transport<WsEndpoint> {
   }
 
   /**
-   * Connects with the WHATWG `WebSocket` (`npm:ws`'s under Node 20),
-   * offering the bare `ZWS2.0` subprotocol.
-   *
-   * @param endpoint A ws or wss endpoint with a concrete host and port.
-   * @param options `signal` aborts the attempt; `mechanism` must be NULL.
-   * @returns The open connection.
-   * @throws {ZmqError} `ECONNREFUSED` when the upgrade fails, `ETIMEDOUT`
-   * past the handshake deadline, `EPROTONOSUPPORT` for PLAIN or CURVE (a
-   * WHATWG client cannot offer their subprotocols) or without `WebSocket`,
-   * `EPROTO` when the server picked no ZWS subprotocol.
-   */
-  /**
    * Throws what makes every connect fail: no `WebSocket` client on this
    * runtime (Node and Bun always have one: their own, or `npm:ws`), or a mechanism other than NULL (a WHATWG client cannot offer
    * `ZWS2.0/PLAIN` or `ZWS2.0/CURVE`).
@@ -295,6 +285,18 @@ export class WsTransport implements Transport<WsEndpoint> {
     }
   }
 
+  /**
+   * Connects with the WHATWG `WebSocket` (`npm:ws`'s under Node 20),
+   * offering the bare `ZWS2.0` subprotocol.
+   *
+   * @param endpoint A ws or wss endpoint with a concrete host and port.
+   * @param options `signal` aborts the attempt; `mechanism` must be NULL.
+   * @returns The open connection.
+   * @throws {ZmqError} `ECONNREFUSED` when the upgrade fails, `ETIMEDOUT`
+   * past the handshake deadline, `EPROTONOSUPPORT` for PLAIN or CURVE (a
+   * WHATWG client cannot offer their subprotocols) or without `WebSocket`,
+   * `EPROTO` when the server picked no ZWS subprotocol.
+   */
   async connect(
     endpoint: WsEndpoint,
     options?: TransportConnectOptions,

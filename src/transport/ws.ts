@@ -88,7 +88,8 @@ export interface WsTransportOptions {
   /**
    * Servers: decides from the request's `Origin` header (`null` when absent,
    * as from non-browser clients) whether to accept a connection; refused
-   * requests get HTTP 403. Default: every origin.
+   * requests get HTTP 403, and so do those it throws on. Default: every
+   * origin.
    */
   checkOrigin?: (origin: string | null) => boolean;
   /** `wss` servers: the certificate chain, PEM. */

@@ -174,8 +174,9 @@ export class ShmTransport implements Transport<ShmEndpoint> {
    * @param endpoint An `shm` endpoint.
    * @param options `signal` aborts the attempt.
    * @returns The connection.
-   * @throws {ZmqError} `ECONNREFUSED` when nobody binds the name, `EPROTO` when
-   * the binder's hello or memory is not what this transport sets up.
+   * @throws {ZmqError} `ECONNREFUSED` when nobody binds the name, `ETIMEDOUT`
+   * when the binder sends no hello, `EPROTO` when the binder's hello or
+   * memory is not what this transport sets up.
    */
   async connect(endpoint: ShmEndpoint, options?: TransportConnectOptions): Promise<Connection> {
     const shm = check(endpoint);
@@ -229,8 +230,12 @@ export class ShmTransport implements Transport<ShmEndpoint> {
 /** Reads the binder's 16-byte hello, bounded by `signal` and {@linkcode HELLO_TIMEOUT}. */
 async function readHello(bell: Connection, signal?: AbortSignal): Promise<Uint32Array> {
   const bytes = new Uint8Array(HELLO);
+  let timedOut = false;
   const stop = () => bell.close();
-  const timer = setTimeout(stop, HELLO_TIMEOUT);
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stop();
+  }, HELLO_TIMEOUT);
   signal?.addEventListener("abort", stop, { once: true });
   try {
     let got = 0;
@@ -238,6 +243,12 @@ async function readHello(bell: Connection, signal?: AbortSignal): Promise<Uint32
       const n = await bell.read(bytes.subarray(got));
       if (n === null) {
         signal?.throwIfAborted();
+        if (timedOut) {
+          throw new ZmqError(
+            "ETIMEDOUT",
+            `The shm binder sent no hello within ${HELLO_TIMEOUT} ms`,
+          );
+        }
         throw new ZmqError("ECONNREFUSED", "The shm binder closed before its hello");
       }
       got += n;

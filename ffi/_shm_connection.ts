@@ -86,6 +86,10 @@ export class ShmConnection implements Connection, Disposable {
   #wake!: () => void;
   /** The write in progress, so concurrent writes keep their order. */
   #writing: Promise<void> | null = null;
+  /** A doorbell byte is being written; at most one is, whatever the peer does. */
+  #ringing = false;
+  /** A wake-up was asked for while one was being written: write another after it. */
+  #ringAgain = false;
 
   /**
    * @param mapping The mapped rings.
@@ -242,8 +246,28 @@ export class ShmConnection implements Connection, Disposable {
     return new ZmqError("ECONNRESET", err.message, { cause: err });
   }
 
+  /**
+   * Writes one doorbell byte. The parked flags live in memory the peer can
+   * write, so a peer that keeps setting them and never reads its doorbell
+   * would otherwise have us queue one pending write per read or write of
+   * ours, without bound. So one byte at most is in flight; a wake-up asked
+   * for meanwhile writes one more once it settles (not none: the peer may
+   * have read the byte in flight and parked again before our new data).
+   */
   #ring(): void {
-    this.#bell.write([BELL]).catch(() => {}); // a dead peer shows as end of stream in #pump
+    if (this.#ringing) {
+      this.#ringAgain = true;
+      return;
+    }
+    this.#ringing = true;
+    // A dead peer shows as end of stream in #pump, so a failed write needs no handling here.
+    this.#bell.write([BELL]).catch(() => {}).finally(() => {
+      this.#ringing = false;
+      if (this.#ringAgain && !this.#closed) {
+        this.#ringAgain = false;
+        this.#ring();
+      }
+    });
   }
 
   #arm(): void {

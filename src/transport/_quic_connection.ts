@@ -85,15 +85,17 @@ export class QuicConnection implements Connection, Disposable {
   };
 
   async #firstStream(): Promise<boolean> {
-    const incoming = this.#conn.incomingBidirectionalStreams.getReader();
+    // Nothing here may reject: #ready is awaited only once the socket reads or writes.
+    let incoming: ReadableStreamDefaultReader<Deno.QuicBidirectionalStream> | undefined;
     try {
+      incoming = this.#conn.incomingBidirectionalStreams.getReader();
       const { value } = await incoming.read();
       if (value === undefined || this.#closed) return false;
       return this.#take(value);
     } catch {
       return false;
     } finally {
-      incoming.releaseLock();
+      incoming?.releaseLock();
     }
   }
 

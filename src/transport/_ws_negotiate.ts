@@ -54,7 +54,7 @@ export function answerUpgrade(
   if (request.upgrade?.toLowerCase() !== "websocket") {
     return { status: 426, body: "ZWS 2.0 endpoint: WebSocket upgrade required\n" };
   }
-  if (options.checkOrigin !== undefined && !options.checkOrigin(request.origin)) {
+  if (options.checkOrigin !== undefined && !originAllowed(options.checkOrigin, request.origin)) {
     return { status: 403 };
   }
   const offered = (request.protocols ?? "").split(",").map((p) => p.trim());
@@ -63,4 +63,18 @@ export function answerUpgrade(
     return { status: 400, body: `No ZWS 2.0 subprotocol for mechanism ${mechanism}\n` };
   }
   return { protocol };
+}
+
+/**
+ * The user's origin check, a throw counting as a refusal: the origin is the
+ * peer's, and a check that parses it (`new URL(origin)`) must not turn a
+ * garbage header into an exception in a server's request listener, which on
+ * Node and Bun would end the process.
+ */
+function originAllowed(check: (origin: string | null) => boolean, origin: string | null): boolean {
+  try {
+    return check(origin);
+  } catch {
+    return false;
+  }
 }

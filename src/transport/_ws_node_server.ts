@@ -42,6 +42,19 @@ const STATUS_TEXT: Record<number, string> = {
   503: "Service Unavailable",
 };
 
+/**
+ * The path of a request target, `/` when it has none we can parse: the
+ * target is the peer's (`GET //[ HTTP/1.1` passes Node's parser), and a
+ * throw in the 'upgrade' listener would end the process.
+ */
+function requestPath(target: string | undefined): string {
+  try {
+    return new URL(target ?? "/", "http://x").pathname;
+  } catch {
+    return "/";
+  }
+}
+
 /** One header's value, several joined by commas as HTTP allows. */
 function header(request: NodeRequest, name: string): string | null {
   const value = request.headers[name];
@@ -156,7 +169,12 @@ class NodeWsServer implements WsListener {
     // After listen(), errors are of single connections; an unheard 'error' would end the process.
     server.on("error", () => {});
     server.on("upgrade", (request: NodeRequest, socket: NodeDuplex, head: Uint8Array) => {
-      this.#upgrade(request, socket, head);
+      try {
+        this.#upgrade(request, socket, head);
+      } catch {
+        // Whatever else a peer's request could make throw here must drop it, not the process.
+        socket.destroy();
+      }
     });
     wss.on("headers", (headers, request) => {
       const protocol = this.#chosen.get(request);
@@ -202,7 +220,7 @@ class NodeWsServer implements WsListener {
       transport: this.endpoint.startsWith("wss") ? "wss" : "ws",
       host: request.socket.remoteAddress ?? "0.0.0.0",
       port: request.socket.remotePort ?? 0,
-      path: new URL(request.url ?? "/", "http://x").pathname,
+      path: requestPath(request.url),
     });
     this.#chosen.set(request, protocol);
     delete request.headers["sec-websocket-protocol"];

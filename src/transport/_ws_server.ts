@@ -25,7 +25,6 @@ export class WsServer implements WsListener {
   #abort = new AbortController();
   #pending: WsConnection[] = [];
   #waiter: ((conn: WsConnection | null) => void) | undefined;
-  #open = new Set<WebSocket>();
   #isClosed = false;
   #format: (endpoint: WsEndpoint) => string;
 
@@ -109,8 +108,6 @@ export class WsServer implements WsListener {
     // Deno splits the offered list at ", " only and refuses a protocol it did not find there, so
     // libzmq's "ZWS2.0/NULL,ZWS2.0" would be refused: we answer the header ourselves.
     response.headers.set("sec-websocket-protocol", protocol);
-    this.#open.add(socket);
-    socket.addEventListener("close", () => this.#open.delete(socket));
     socket.onopen = () => {
       if (this.#isClosed) {
         socket.close();

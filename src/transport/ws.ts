@@ -79,14 +79,17 @@ export interface WsEndpoint extends EndpointBase {
 export interface WsTransportOptions {
   /**
    * Milliseconds a client's connect attempt (TCP, TLS, HTTP upgrade) may
-   * take before it fails with `ETIMEDOUT`. Default 30000 (libzmq's
-   * `ZMQ_HANDSHAKE_IVL` default); 0: no limit.
+   * take before it fails with `ETIMEDOUT`; on Node and Bun also how long a
+   * server lets an accepted connection take to be upgraded before it is
+   * dropped (`Deno.serve` has no such hook: there it bounds clients only).
+   * Default 30000 (libzmq's `ZMQ_HANDSHAKE_IVL` default); 0: no limit.
    */
   handshakeTimeout?: number;
   /**
    * Servers: decides from the request's `Origin` header (`null` when absent,
    * as from non-browser clients) whether to accept a connection; refused
-   * requests get HTTP 403. Default: every origin.
+   * requests get HTTP 403, and so do those it throws on. Default: every
+   * origin.
    */
   checkOrigin?: (origin: string | null) => boolean;
   /** `wss` servers: the certificate chain, PEM. */
@@ -262,18 +265,6 @@ export class WsTransport implements Transport<WsEndpoint> {
   }
 
   /**
-   * Connects with the WHATWG `WebSocket` (`npm:ws`'s under Node 20),
-   * offering the bare `ZWS2.0` subprotocol.
-   *
-   * @param endpoint A ws or wss endpoint with a concrete host and port.
-   * @param options `signal` aborts the attempt; `mechanism` must be NULL.
-   * @returns The open connection.
-   * @throws {ZmqError} `ECONNREFUSED` when the upgrade fails, `ETIMEDOUT`
-   * past the handshake deadline, `EPROTONOSUPPORT` for PLAIN or CURVE (a
-   * WHATWG client cannot offer their subprotocols) or without `WebSocket`,
-   * `EPROTO` when the server picked no ZWS subprotocol.
-   */
-  /**
    * Throws what makes every connect fail: no `WebSocket` client on this
    * runtime (Node and Bun always have one: their own, or `npm:ws`), or a mechanism other than NULL (a WHATWG client cannot offer
    * `ZWS2.0/PLAIN` or `ZWS2.0/CURVE`).
@@ -295,6 +286,18 @@ export class WsTransport implements Transport<WsEndpoint> {
     }
   }
 
+  /**
+   * Connects with the WHATWG `WebSocket` (`npm:ws`'s under Node 20),
+   * offering the bare `ZWS2.0` subprotocol.
+   *
+   * @param endpoint A ws or wss endpoint with a concrete host and port.
+   * @param options `signal` aborts the attempt; `mechanism` must be NULL.
+   * @returns The open connection.
+   * @throws {ZmqError} `ECONNREFUSED` when the upgrade fails, `ETIMEDOUT`
+   * past the handshake deadline, `EPROTONOSUPPORT` for PLAIN or CURVE (a
+   * WHATWG client cannot offer their subprotocols) or without `WebSocket`,
+   * `EPROTO` when the server picked no ZWS subprotocol.
+   */
   async connect(
     endpoint: WsEndpoint,
     options?: TransportConnectOptions,

@@ -240,10 +240,10 @@ class RawClient {
     });
   }
 
-  /** Sends an upgrade request with these extra header lines. */
-  upgrade(headers: string[]): void {
+  /** Sends an upgrade request with these extra header lines, for `target` (default `/`). */
+  upgrade(headers: string[], target = "/"): void {
     this.#socket.write(
-      "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+      `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
         headers.map((h) => `${h}\r\n`).join("") + "\r\n",
     );
@@ -302,6 +302,27 @@ scenario(
         client.close();
       }
     }
+  },
+);
+
+scenario(
+  `the ws:// server on ${RUNTIME} survives a request target that is no URL`,
+  async () => {
+    await using rep = new RepSocket();
+    await rep.bind("ws://127.0.0.1:0");
+    const client = new RawClient(rep.lastEndpoint!);
+    try {
+      // Node's parser passes "//[" on; new URL() throws on it.
+      client.upgrade(["Sec-WebSocket-Protocol: ZWS2.0"], "//[");
+      assert.match(await client.head(), /^HTTP\/1\.1 101 /);
+    } finally {
+      client.close();
+    }
+    await using req = await DenoSocket.open("REQ", { connect: rep.lastEndpoint! });
+    await req.send(["still here"]);
+    assert.deepEqual(await receive(rep), ["still here"]);
+    await rep.send(["yes"]);
+    assert.deepEqual(await req.receive(), ["yes"]);
   },
 );
 

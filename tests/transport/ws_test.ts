@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { PubSocket, RepSocket, ReqSocket, SubSocket, WsTransport, ZmqError } from "../../mod.ts";
 import { formatWs, wsAddressParser } from "../../src/transport/ws.ts";
+import { answerUpgrade } from "../../src/transport/_ws_negotiate.ts";
 import { withTimeout } from "../_util/timeout.ts";
 import { nextEvents, recv, send, WAIT } from "../socket/_helpers.ts";
 
@@ -222,4 +223,17 @@ Deno.test("A TCP peer that never completes the HTTP upgrade does not stop a ws:/
   using silent = await Deno.connect({ hostname: "127.0.0.1", port });
   await g.roundTrip("meanwhile");
   assert.ok(silent);
+});
+
+Deno.test("An origin check that throws on a peer's Origin refuses the request (403)", () => {
+  const checkOrigin = (origin: string | null) => new URL(origin!).hostname === "app.example";
+  const request = { upgrade: "websocket", protocols: "ZWS2.0" };
+  assert.deepEqual(
+    answerUpgrade({ ...request, origin: "not a url" }, "NULL", { checkOrigin }, false),
+    { status: 403 },
+  );
+  assert.deepEqual(
+    answerUpgrade({ ...request, origin: "https://app.example" }, "NULL", { checkOrigin }, false),
+    { protocol: "ZWS2.0" },
+  );
 });

@@ -176,8 +176,11 @@ Deno.test("TcpTransport keeps overlapping gathered writes intact while the reade
   }
   const sent = Promise.all(writes.map((buffers) => client.write(buffers)));
   const reading = readToEnd(server, 20_000);
-  await within(sent, 20_000, "writes");
-  client.close();
+  try {
+    await within(sent, 20_000, "writes");
+  } finally {
+    client.close(); // also on a timeout: the reader then ends and nothing leaks
+  }
   assert.deepEqual(await reading, concat(writes.flat()));
 });
 

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { GROUP_MAX_LENGTH } from "./_group.ts";
+
 /**
  * The largest datagram a RADIO sends: libzmq's MAX_UDP_MSG (src/udp_engine.hpp).
  * A libzmq DISH reads into a buffer this size, so a larger datagram would
@@ -24,8 +26,8 @@ export interface RadioDatagram {
 
 /**
  * Encodes one message, or returns `undefined` if it does not fit in
- * {@linkcode SEND_MAX} bytes. The group is at most 255 bytes (checked at
- * `send()`), so its length fits the first octet. With `scratch` (at least {@linkcode SEND_MAX} bytes) the
+ * {@linkcode SEND_MAX} bytes. The group is at most 15 bytes (checked at
+ * `send()`). With `scratch` (at least {@linkcode SEND_MAX} bytes) the
  * datagram is a view of it, valid until the next call: a writer that awaits
  * each send allocates nothing per message.
  */
@@ -46,18 +48,21 @@ export function encodeDatagram(
 /**
  * Decodes a received datagram into a copy (the receive buffer is reused), or
  * says why it is malformed. libzmq's DISH drops a datagram whose group is
- * longer than its bytes (src/udp_engine.cpp in_event). A group may be
- * 0-255 bytes, as in libzmq since 4.3.3 (ZMQ_GROUP_MAX_LENGTH).
+ * longer than its bytes (src/udp_engine.cpp in_event). Spec 48 and our
+ * RADIO/DISH bound groups to 15 bytes; libzmq since 4.3.3 takes up to 255
+ * (ZMQ_GROUP_MAX_LENGTH in include/zmq.h), so a libzmq RADIO may send a
+ * longer one: it is dropped here, with an event, like any malformed datagram.
  * (libzmq 4.3.5 reads the length byte as a signed char: a datagram starting
  * with 0x80 or above aborts its DISH process, src/udp_engine.cpp in_event.)
  */
 export function decodeDatagram(data: Uint8Array): RadioDatagram | string {
   if (data.length === 0) return "Empty datagram";
   if (data.length > RECEIVE_MAX) return `Datagram over ${RECEIVE_MAX} bytes`;
-  const groupLength = data[0]; // at most 255, the largest group (_group.ts)
-  if (1 + groupLength > data.length) {
-    return `Datagram shorter than its ${groupLength}-byte group`;
+  const groupLength = data[0];
+  if (groupLength > GROUP_MAX_LENGTH) {
+    return `Datagram with a ${groupLength}-byte group (at most ${GROUP_MAX_LENGTH})`;
   }
+  if (1 + groupLength > data.length) return "Datagram shorter than its group";
   const copy = data.slice(1);
   return { group: copy.subarray(0, groupLength), body: copy.subarray(groupLength) };
 }

@@ -49,11 +49,13 @@ Deno.test("decodeDatagram copies: reusing the receive buffer does not change a m
 
 Deno.test("decodeDatagram says why a hostile datagram is malformed and never throws", () => {
   assert.match(decodeDatagram(new Uint8Array(0)) as string, /Empty/);
-  // A 16-byte group is fine: libzmq since 4.3.3 allows 255.
-  const sixteen = decodeDatagram(new Uint8Array([16, ...new Uint8Array(20)]));
-  assert.ok(typeof sixteen !== "string" && sixteen.group.length === 16);
-  assert.match(decodeDatagram(new Uint8Array([255])) as string, /shorter than its 255-byte group/);
-  assert.match(decodeDatagram(new Uint8Array([5, 1, 2])) as string, /shorter than its 5-byte/);
+  // Over spec 48's 15 bytes (libzmq 4.3.5 would take it: its limit is 255).
+  assert.match(
+    decodeDatagram(new Uint8Array([16, ...new Uint8Array(20)])) as string,
+    /16-byte group/,
+  );
+  assert.match(decodeDatagram(new Uint8Array([255])) as string, /255-byte group/);
+  assert.match(decodeDatagram(new Uint8Array([5, 1, 2])) as string, /shorter than its group/);
   assert.match(decodeDatagram(new Uint8Array(RECEIVE_MAX + 1)) as string, /over 65507/);
   fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
     const decoded = decodeDatagram(bytes);

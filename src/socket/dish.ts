@@ -1,12 +1,12 @@
 /**
  * DISH (rfc.zeromq.org spec 48, ZMQ_DISH): receives the messages a RADIO
  * publishes to the groups it joined. Groups match exactly, byte for byte, and
- * are at most 255 bytes. The socket keeps its groups and sends each RADIO a
+ * are at most 15 bytes. The socket keeps its groups and sends each RADIO a
  * JOIN command for every one when it connects (so a restarted RADIO learns
  * them again), and JOIN/LEAVE on every change, as libzmq does (src/dish.cpp
  * send_subscriptions, dish_session_t::pull_msg).
  *
- * A peer message that is not a group frame of at most 255 bytes with MORE
+ * A peer message that is not a group frame of at most 15 bytes with MORE
  * followed by one body frame breaks spec 48: the peer is dropped, as libzmq's
  * DISH session fails with EFAULT (src/dish.cpp dish_session_t::push_msg).
  *
@@ -29,7 +29,7 @@ import { type Message, Socket } from "./socket.ts";
 
 /** A message a {@linkcode DishSocket} received: one frame, and the group it was published to. */
 export type DishMessage = Message & {
-  /** The group the RADIO published the message to (0 to 255 bytes). */
+  /** The group the RADIO published the message to (0 to 15 bytes). */
   readonly group: Uint8Array;
 };
 
@@ -221,9 +221,9 @@ export class DishSocket extends Socket<DishMessage> {
   /**
    * Joins groups: messages a RADIO publishes to them are received from now on.
    *
-   * @param groups Groups of at most 255 bytes each (strings are UTF-8 encoded).
+   * @param groups Groups of at most 15 bytes each (strings are UTF-8 encoded).
    * @throws {TypeError} For a group that is not a string or Uint8Array.
-   * @throws {RangeError} For a group over 255 bytes (libzmq `EINVAL`).
+   * @throws {RangeError} For a group over 15 bytes (libzmq `EINVAL`).
    * @throws {ZmqError} `EINVAL` for a group already joined.
    */
   join(...groups: Array<string | Uint8Array>): void {
@@ -234,9 +234,9 @@ export class DishSocket extends Socket<DishMessage> {
   /**
    * Leaves groups joined before.
    *
-   * @param groups Groups of at most 255 bytes each.
+   * @param groups Groups of at most 15 bytes each.
    * @throws {TypeError} For a group that is not a string or Uint8Array.
-   * @throws {RangeError} For a group over 255 bytes (libzmq `EINVAL`).
+   * @throws {RangeError} For a group over 15 bytes (libzmq `EINVAL`).
    * @throws {ZmqError} `EINVAL` for a group not joined.
    */
   leave(...groups: Array<string | Uint8Array>): void {

@@ -36,7 +36,7 @@ import { type MessageLike, Socket } from "./socket.ts";
 /** Options of {@linkcode RadioSocket.send}. */
 export interface RadioSendOptions extends OperationOptions {
   /**
-   * The group to publish to, at most 255 bytes (a string is UTF-8 encoded);
+   * The group to publish to, at most 15 bytes (a string is UTF-8 encoded);
    * defaults to the `group` property of the message, as a received
    * {@linkcode DishMessage} carries it.
    */
@@ -240,7 +240,7 @@ export class RadioSocket extends Socket {
    * @param options `group` (else the message's own), and a `signal`.
    * @returns Resolves when handed to the peers (it never waits for room).
    * @throws {TypeError} Without a group.
-   * @throws {RangeError} For a group over 255 bytes (libzmq `EINVAL`).
+   * @throws {RangeError} For a group over 15 bytes (libzmq `EINVAL`).
    * @throws {ZmqError} `EINVAL` for a multipart message.
    */
   override send(

@@ -35,39 +35,7 @@ import {
   ThrowGuard,
   utf8,
 } from "./_helpers.ts";
-
-/** A TCP port that was free a moment ago, for peers that must come back on the same port. */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/** Starts a peer, retrying while the port is still held by a dying process. */
-async function startOn(
-  options: Parameters<typeof Peer.start>[0],
-  attempts = 20,
-): Promise<Peer> {
-  for (let i = 1;; i++) {
-    try {
-      return await Peer.start(options);
-    } catch (e) {
-      if (i >= attempts || !/EADDRINUSE/.test(String(e))) throw e;
-      // The killed process's port frees once it is reaped: slower under load.
-      await new Promise((r) => setTimeout(r, 50 * i));
-    }
-  }
-}
-
-/** SIGKILLs the peer process we started that binds `endpoint` (found by its command line). */
-async function kill9(endpoint: string): Promise<void> {
-  const out = await new Deno.Command("pgrep", { args: ["-f", "--", `--bind ${endpoint}`] })
-    .output();
-  const pids = new TextDecoder().decode(out.stdout).trim().split(/\s+/).filter(Boolean);
-  assert.equal(pids.length, 1, `one peer process binds ${endpoint}: ${pids}`);
-  Deno.kill(Number(pids[0]), "SIGKILL");
-}
+import { freePort, kill9, startOn } from "./_peers.ts";
 
 Deno.test("fault: a DEALER recovers by itself when its pyzmq ROUTER is killed mid-stream and restarted on the same port", async () => {
   using guard = new ThrowGuard();

@@ -19,44 +19,9 @@ import {
   SubSocket,
   ZmqError,
 } from "../../mod.ts";
-import { Peer, type PeerStartOptions } from "../_util/peer.ts";
+import type { PeerStartOptions } from "../_util/peer.ts";
 import { brief, EventLog, ofType, text, ThrowGuard } from "./_helpers.ts";
-
-/** A TCP port that was free a moment ago, for servers that must come back on the same port. */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/**
- * Starts a pyzmq peer, retrying while the port is still held by a dying process. Z85 keys may
- * begin with "-", which argparse would take for a flag, so options travel as `--flag=value`.
- */
-async function startOn(options: PeerStartOptions, attempts = 20): Promise<Peer> {
-  const args = Object.entries(options.options ?? {}).map(([key, value]) =>
-    `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${value === true ? "" : `=${value}`}`
-  );
-  for (let i = 1;; i++) {
-    try {
-      return await Peer.start({ ...options, options: {}, args });
-    } catch (e) {
-      if (i >= attempts || !/EADDRINUSE/.test(String(e))) throw e;
-      // The killed process's port frees once it is reaped: slower under load.
-      await new Promise((r) => setTimeout(r, 50 * i));
-    }
-  }
-}
-
-/** SIGKILLs the one peer process we started that binds `endpoint` (found by its command line). */
-async function kill9(endpoint: string): Promise<void> {
-  const out = await new Deno.Command("pgrep", { args: ["-f", "--", `--bind ${endpoint}`] })
-    .output();
-  const pids = new TextDecoder().decode(out.stdout).trim().split(/\s+/).filter(Boolean);
-  assert.equal(pids.length, 1, `one peer process binds ${endpoint}: ${pids}`);
-  Deno.kill(Number(pids[0]), "SIGKILL");
-}
+import { freePort, kill9, startOn } from "./_peers.ts";
 
 const server = curveKeyPair();
 const client = curveKeyPair();

@@ -32,6 +32,7 @@ import {
   handshakes,
   isPending,
   recv,
+  recvSkippingProbes,
   recvText,
   rejectsWith,
   send,
@@ -136,15 +137,16 @@ eachTransport(
     sports.subscribe("sports.");
     sports.connect(back);
     // The subscription travels SUB → XPUB → proxy → XSUB → PUB.
-    await syncSubscription(publisher, weather, "weather.sync");
-    await syncSubscription(publisher, sports, "sports.sync");
+    // Probes sent before a subscription arrived may still trail in: skipped below.
+    await syncSubscription(publisher, weather, "weather.probe");
+    await syncSubscription(publisher, sports, "sports.probe");
     await send(publisher, ["weather.paris", "21C"]);
     await send(publisher, ["sports.rugby", "FRA 27 NZL 26"]);
     await send(publisher, ["news.nobody", "unsubscribed"]);
     await send(publisher, ["weather.end", "."]);
-    assert.deepEqual(await recvText(weather), ["weather.paris", "21C"]);
-    assert.deepEqual(await recvText(weather), ["weather.end", "."]);
-    assert.deepEqual(await recvText(sports), ["sports.rugby", "FRA 27 NZL 26"]);
+    assert.deepEqual(await recvSkippingProbes(weather), ["weather.paris", "21C"]);
+    assert.deepEqual(await recvSkippingProbes(weather), ["weather.end", "."]);
+    assert.deepEqual(await recvSkippingProbes(sports), ["sports.rugby", "FRA 27 NZL 26"]);
     stop.abort();
     await withTimeout(running, WAIT, "proxy end");
   },

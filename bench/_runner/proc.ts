@@ -63,22 +63,14 @@ export class Proc {
     result: PromiseWithResolvers<Json>,
   ): Promise<void> {
     let buf = "";
-    // V8 writes --trace-gc lines through a stdio buffer flushed in 4 KiB blocks, the harness its
-    // JSON lines in one write each: a JSON line can land inside a trace line. Such a line is cut
-    // at the JSON, and the trace line's start carried over to the next line, its continuation.
     let carry = "";
     for await (const chunk of stdout.pipeThrough(new TextDecoderStream())) {
       buf += chunk;
       let nl;
       while ((nl = buf.indexOf("\n")) >= 0) {
-        let line = carry + buf.slice(0, nl);
+        let line;
+        [line, carry] = cutJson(carry + buf.slice(0, nl));
         buf = buf.slice(nl + 1);
-        carry = "";
-        const json = line.indexOf('{"event":');
-        if (json > 0) {
-          carry = line.slice(0, json);
-          line = line.slice(json);
-        }
         line = line.trim();
         if (line.startsWith("[")) {
           const e = parseGcLine(line);
@@ -124,6 +116,18 @@ export class Proc {
       this.#child.kill("SIGKILL");
     } catch { /* already exited */ }
   }
+}
+
+/**
+ * V8 writes `--trace-gc` lines through a stdio buffer flushed in 4 KiB blocks,
+ * the harness its JSON lines in one write each, so a JSON line can land inside
+ * a trace line: `[1:0x…]  88 ms: Scav{"event":…}` then `enge 3.2 …`. Returns
+ * the line to parse (the JSON) and the trace line's start, to be put before
+ * the next line (its continuation).
+ */
+export function cutJson(line: string): [line: string, carry: string] {
+  const json = line.indexOf('{"event":');
+  return json > 0 ? [line.slice(json), line.slice(0, json)] : [line, ""];
 }
 
 /** Kills every harness process still running. */

@@ -176,6 +176,7 @@ async function main(): Promise<void> {
   );
   console.log(Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(", "));
 
+  const idWidth = Math.max(14, ...all.map((s) => s.id.length));
   const estimate = new Map<string, number>();
   const raw: Record<string, Record<string, RunOutcome[]>> = {};
   /** 1-minute load average before and after each scenario. */
@@ -199,7 +200,7 @@ async function main(): Promise<void> {
         const shown = s.metrics.map((m) => `${m.label} ${fmtNum(out.metrics[m.key] ?? 0)}`)
           .join(", ");
         console.error(
-          `  ${s.id.padEnd(14)} ${LABEL[impl].padEnd(18)} run ${r + 1}: ` +
+          `  ${s.id.padEnd(idWidth)} ${LABEL[impl].padEnd(18)} run ${r + 1}: ` +
             (out.ok ? shown : `FAILED ${out.error}`) + ` (${out.wallSecs.toFixed(1)}s, n=${count})`,
         );
       }

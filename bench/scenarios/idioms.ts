@@ -17,60 +17,64 @@ import { IDIOM_ROWS } from "../_idioms.ts";
 import { receiverRate, THROUGHPUT } from "./_measure.ts";
 import { THR_PRIOR, thrId } from "./thr.ts";
 
-/** Sizes of the idiom rows. */
+/** Sizes and transports of the idiom rows (issue 10 also sets targets at 4 KiB, 64 KiB and ipc). */
 const SIZES = [16, 256];
+const TRANSPORTS = ["tcp"] as const;
 /** Unawaited sends hold a promise and a message each until drained (~1 KiB measured): bound the count. */
 const MAX_UNAWAITED = 300_000;
 
 /** `idiom-tcp-16-iter`, `idiom-tcp-16-readable`, … `idiom-tcp-256-writer`. */
 export function idiomScenarios(): Scenario[] {
   const list: Scenario[] = [];
-  for (const size of SIZES) {
-    for (const row of IDIOM_ROWS.slice(1)) {
-      list.push({
-        id: `idiom-tcp-${size}-${row.id}`,
-        label: `PUSH→PULL tcp ${fmtSize(size)}: ${row.name}`,
-        plan: (ep, count, impl) =>
-          impl === "monocoque"
-            ? [
-              {
-                role: "receiver",
-                impl: "self",
-                args: ["idiom_recv", row.recv, `@${ep}`, `${count}`],
-                order: 1,
-                holds: false,
-              },
-              {
-                role: "sender",
-                impl: "self",
-                args: ["idiom_send", row.send, `>${ep}`, `${count}`, `${size}`],
-                order: 2,
-                holds: true,
-              },
-            ]
-            : [
-              {
-                role: "receiver",
-                impl: "self",
-                args: ["pull_recv", `@${ep}`, `${count}`],
-                order: 1,
-                holds: false,
-              },
-              {
-                role: "sender",
-                impl: "self",
-                args: ["push_send", `>${ep}`, `${count}`, `${size}`],
-                order: 2,
-                holds: true,
-              },
-            ],
-        measure: receiverRate,
-        metrics: THROUGHPUT,
-        prior: THR_PRIOR[size],
-        bounds: [2000, row.send === "unawaited" ? MAX_UNAWAITED : 20_000_000],
-        impls: ["libzmq", "monocoque"],
-        reference: thrId("tcp", size),
-      });
+  for (const transport of TRANSPORTS) {
+    for (const size of SIZES) {
+      for (const row of IDIOM_ROWS.slice(1)) {
+        list.push({
+          id: `idiom-${transport}-${size}-${row.id}`,
+          label: `PUSH→PULL ${transport} ${fmtSize(size)}: ${row.name}`,
+          transport,
+          plan: (ep, count, impl) =>
+            impl === "monocoque"
+              ? [
+                {
+                  role: "receiver",
+                  impl: "self",
+                  args: ["idiom_recv", row.recv, `@${ep}`, `${count}`],
+                  order: 1,
+                  holds: false,
+                },
+                {
+                  role: "sender",
+                  impl: "self",
+                  args: ["idiom_send", row.send, `>${ep}`, `${count}`, `${size}`],
+                  order: 2,
+                  holds: true,
+                },
+              ]
+              : [
+                {
+                  role: "receiver",
+                  impl: "self",
+                  args: ["pull_recv", `@${ep}`, `${count}`],
+                  order: 1,
+                  holds: false,
+                },
+                {
+                  role: "sender",
+                  impl: "self",
+                  args: ["push_send", `>${ep}`, `${count}`, `${size}`],
+                  order: 2,
+                  holds: true,
+                },
+              ],
+          measure: receiverRate,
+          metrics: THROUGHPUT,
+          prior: THR_PRIOR[size],
+          bounds: [2000, row.send === "unawaited" ? MAX_UNAWAITED : 20_000_000],
+          impls: ["libzmq", "monocoque"],
+          reference: thrId(transport, size),
+        });
+      }
     }
   }
   return list;

@@ -37,6 +37,8 @@ const IDLE_TIMEOUT_MS = 3000;
  * @property {() => string} procStatus contents of /proc/self/status
  * @property {(line: string) => void} print writes one stdout line
  * @property {() => Promise<void>} yieldToIo lets pending I/O run (a macrotask turn)
+ * @property {(() => void) | undefined} [gcMark] a full collection marking the start and the end
+ *   of the measured window in a `--trace-gc` log (Monocoque run with --expose-gc; bench/_runner/gc_trace.ts)
  * @property {(code: number) => never} exit
  */
 
@@ -213,9 +215,11 @@ async function echo(a, ep, router) {
   const sock = a.socket(router ? "router" : "rep", { hwm: HWM, linger: 0 });
   await attach(sock, ep, true);
   ready(a);
+  a.gcMark?.();
   let served = 0, stopped = false;
   a.stdinClosed.then(async () => {
     stopped = true;
+    a.gcMark?.();
     result(a, { mode: router ? "router_echo" : "rep_echo", count: served, send_secs: 0 });
     await closeAll([sock]);
     a.exit(0);
@@ -254,7 +258,10 @@ async function rtt(a, ep, count, size, dealer) {
   const lat = new Float64Array(count);
   let start = performance.now();
   for (let i = -warmup; i < count; i++) {
-    if (i === 0) start = performance.now();
+    if (i === 0) {
+      a.gcMark?.();
+      start = performance.now();
+    }
     const t0 = performance.now();
     await sock.send(buf);
     const reply = await sock.receive();
@@ -265,6 +272,7 @@ async function rtt(a, ep, count, size, dealer) {
     if (i >= 0) lat[i] = (t1 - t0) * 1000;
   }
   const secs = (performance.now() - start) / 1000;
+  a.gcMark?.();
   lat.sort();
   const mean = lat.reduce((x, y) => x + y, 0) / (count || 1);
   result(a, {

@@ -19,14 +19,7 @@
  * @module
  */
 
-const ROWS: { name: string; recv: string; send: string }[] = [
-  { name: "await receive() loop ← await send()", recv: "loop", send: "await" },
-  { name: "for await (msg of socket)", recv: "iter", send: "await" },
-  { name: "for await (msg of socket.readable)", recv: "readable", send: "await" },
-  { name: "readable.pipeTo(WritableStream)", recv: "pipeTo", send: "await" },
-  { name: "unawaited send() ×count, await last", recv: "loop", send: "unawaited" },
-  { name: "writable.getWriter(), await write()", recv: "loop", send: "writer" },
-];
+import { IDIOM_ROWS as ROWS } from "./_idioms.ts";
 
 type Json = Record<string, unknown>;
 

@@ -6,6 +6,13 @@
  * it and calls `Atomics.notify` only when it finds it set, so a busy stream
  * makes no wake-up at all.
  *
+ * Two ends in the same isolate are linked and wake each other with plain
+ * promises instead: Deno's event loop does not count a pending
+ * `Atomics.waitAsync` as work, so a wake-up posted to our own isolate may
+ * never run once nothing else is pending. (A wait on another isolate is kept
+ * alive by that Worker.) A side's own close and a dead peer wake its sleepers
+ * the same way.
+ *
  * A Worker that is terminated runs no more code: it cannot say goodbye, and a
  * futex wait says nothing about it. So each side bumps a heartbeat word every
  * {@linkcode BEAT_INTERVAL} ms (one timer per isolate, for all its
@@ -80,6 +87,13 @@ export class ShmWorkerConnection implements Connection, Disposable {
   #peerGone = false;
   /** The write in progress, so concurrent writes keep their order. */
   #writing: Promise<void> | null = null;
+  /** The other end when it lives in this isolate (then wakes are direct calls). */
+  #peer: ShmWorkerConnection | undefined;
+  /** Our sleepers' local wakers: a sleep settles on these or on the peer's `Atomics.notify`. */
+  #wakers: { reader: (() => void) | null; writer: (() => void) | null } = {
+    reader: null,
+    writer: null,
+  };
   #peerBeat = 0;
   #stillTicks = 0;
   #stillSince = 0;
@@ -109,6 +123,34 @@ export class ShmWorkerConnection implements Connection, Disposable {
     track(this);
   }
 
+  /** Links two ends of one connection that live in the same isolate. */
+  static link(a: ShmWorkerConnection, b: ShmWorkerConnection): void {
+    a.#peer = b;
+    b.#peer = a;
+  }
+
+  /** Sleeps on our parked flag until the peer (or we, at close) wake us. */
+  #sleep(who: "reader" | "writer"): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#wakers[who] = resolve;
+    if (this.#peer === undefined) {
+      (who === "reader" ? this.#rx : this.#tx).sleep(who).then(() => this.#wake(who));
+    }
+    return promise;
+  }
+
+  #wake(who: "reader" | "writer"): void {
+    const wake = this.#wakers[who];
+    this.#wakers[who] = null;
+    wake?.();
+  }
+
+  /** Wakes the peer's reader (of our tx ring) or writer (of our rx ring), whose flag we cleared. */
+  #wakePeer(who: "reader" | "writer"): void {
+    if (this.#peer !== undefined) this.#peer.#wake(who);
+    else (who === "reader" ? this.#tx : this.#rx).notify(who);
+  }
+
   read(buffer: Uint8Array): Promise<number | null> {
     if (this.#closed) return Promise.resolve(null);
     try {
@@ -133,7 +175,7 @@ export class ShmWorkerConnection implements Connection, Disposable {
         if (again > 0) return again;
         continue;
       }
-      await this.#rx.sleep("reader");
+      await this.#sleep("reader");
     }
   }
 
@@ -145,7 +187,7 @@ export class ShmWorkerConnection implements Connection, Disposable {
     } catch (err) {
       throw this.#corrupt(err);
     }
-    if (n > 0 && this.#rx.shouldWake("writer")) this.#rx.notify("writer");
+    if (n > 0 && this.#rx.shouldWake("writer")) this.#wakePeer("writer");
     return n;
   }
 
@@ -194,7 +236,7 @@ export class ShmWorkerConnection implements Connection, Disposable {
         this.#tx.unpark("writer");
         continue;
       }
-      await this.#tx.sleep("writer");
+      await this.#sleep("writer");
     }
   }
 
@@ -218,7 +260,7 @@ export class ShmWorkerConnection implements Connection, Disposable {
     } catch (err) {
       throw this.#corrupt(err);
     }
-    if (this.#tx.shouldWake("reader")) this.#tx.notify("reader");
+    if (this.#tx.shouldWake("reader")) this.#wakePeer("reader");
     return complete;
   }
 
@@ -242,6 +284,14 @@ export class ShmWorkerConnection implements Connection, Disposable {
     this.#tx.release("writer");
     this.#rx.detach();
     this.#tx.detach();
+    this.#wake("reader");
+    this.#wake("writer");
+    const peer = this.#peer;
+    if (peer !== undefined) {
+      peer.#wake("reader");
+      peer.#wake("writer");
+      this.#peer = undefined;
+    }
   }
 
   [Symbol.dispose](): void {
@@ -262,8 +312,10 @@ export class ShmWorkerConnection implements Connection, Disposable {
     if (++this.#stillTicks < DEAD_TICKS || now - this.#stillSince < DEAD_AFTER) return;
     // The peer's isolate is gone (a terminated Worker): wake our own sleepers to see it.
     this.#peerGone = true;
-    this.#rx.release("reader");
-    this.#tx.release("writer");
+    this.#rx.unpark("reader");
+    this.#tx.unpark("writer");
+    this.#wake("reader");
+    this.#wake("writer");
   }
 
   #corrupt(err: unknown): unknown {

@@ -111,7 +111,7 @@ interface BoundNotice {
 /** A pending connect of this isolate. */
 interface Pending {
   offer: Offer;
-  /** Takes the offer for a binder of this isolate (sets the state, settles the connect). */
+  /** Offers it to a binder of this isolate, which may take it (and settle the connect). */
   take(listener: ShmWorkerListener): void;
 }
 
@@ -182,17 +182,25 @@ class ShmWorkerListener implements Listener, Disposable {
     this.endpoint = `shm://${name}`;
   }
 
-  /** Takes an offer if nobody took or withdrew it yet; the connecter is woken. */
-  take(control: SharedArrayBuffer, rings: SharedArrayBuffer, capacity: number): boolean {
-    if (this.#closed) return false;
+  /**
+   * Takes an offer if nobody took or withdrew it yet, and wakes a connecter
+   * of another isolate; returns our end (a connecter of this isolate links
+   * its own to it), or `undefined` if the offer was gone.
+   */
+  take(
+    control: SharedArrayBuffer,
+    rings: SharedArrayBuffer,
+    capacity: number,
+  ): ShmWorkerConnection | undefined {
+    if (this.#closed) return undefined;
     const state = new Int32Array(control);
-    if (Atomics.compareExchange(state, STATE, OFFERED, ACCEPTED) !== OFFERED) return false;
+    if (Atomics.compareExchange(state, STATE, OFFERED, ACCEPTED) !== OFFERED) return undefined;
     const conn = new ShmWorkerConnection(control, rings, capacity, "binder", this.endpoint);
     Atomics.notify(state, STATE);
     const accept = this.#accepting.shift();
     if (accept !== undefined) accept(conn);
     else this.#backlog.push(conn);
-    return true;
+    return conn;
   }
 
   accept(): Promise<Connection | null> {
@@ -300,9 +308,11 @@ export class ShmWorkerTransport implements Transport<ShmEndpoint> {
     const offer: Offer = { t: "offer", name, control, rings, capacity: WORKER_CAPACITY };
     const connection = () =>
       new ShmWorkerConnection(control, rings, WORKER_CAPACITY, "connecter", where);
-    const local = bound.get(name);
-    if (local !== undefined && local.take(control, rings, WORKER_CAPACITY)) {
-      return Promise.resolve(connection());
+    const binder = bound.get(name)?.take(control, rings, WORKER_CAPACITY);
+    if (binder !== undefined) {
+      const mine = connection();
+      ShmWorkerConnection.link(mine, binder);
+      return Promise.resolve(mine);
     }
     return this.#wait(name, offer, connection, options);
   }
@@ -315,14 +325,23 @@ export class ShmWorkerTransport implements Transport<ShmEndpoint> {
   ): Promise<Connection> {
     const state = new Int32Array(offer.control);
     const signal = options?.signal;
+    // Settled by a binder of this isolate or our own withdrawal: a wake-up
+    // posted to our own isolate by Atomics.notify might never run (see
+    // _shm_worker_connection.ts), so those use a plain promise.
+    const here = Promise.withResolvers<ShmWorkerConnection | undefined>();
     const withdraw = () => {
+      // The notify only lets V8 drop our pending waitAsync (and the memory it holds).
       if (Atomics.compareExchange(state, STATE, OFFERED, WITHDRAWN) === OFFERED) {
         Atomics.notify(state, STATE);
       }
+      here.resolve(undefined);
     };
     const entry: Pending = {
       offer,
-      take: (listener) => listener.take(offer.control, offer.rings, offer.capacity),
+      take: (listener) => {
+        const binder = listener.take(offer.control, offer.rings, offer.capacity);
+        if (binder !== undefined) here.resolve(binder);
+      },
     };
     let set = pending.get(name);
     if (set === undefined) pending.set(name, set = new Set());
@@ -330,10 +349,15 @@ export class ShmWorkerTransport implements Transport<ShmEndpoint> {
     const timer = options?.within === undefined ? undefined : setTimeout(withdraw, options.within);
     signal?.addEventListener("abort", withdraw, { once: true });
     use().postMessage(offer);
+    let binder: ShmWorkerConnection | undefined;
     try {
+      // A binder of another isolate notifies the state word; our channel, open meanwhile, keeps
+      // this isolate's event loop running until it does.
       while (Atomics.load(state, STATE) === OFFERED) {
         const waited = Atomics.waitAsync(state, STATE, OFFERED);
-        if (waited.async) await waited.value;
+        if (!waited.async) continue;
+        binder = await Promise.race([waited.value.then(() => undefined), here.promise]);
+        if (binder !== undefined) break;
       }
     } finally {
       clearTimeout(timer);
@@ -342,7 +366,11 @@ export class ShmWorkerTransport implements Transport<ShmEndpoint> {
       if (set.size === 0 && pending.get(name) === set) pending.delete(name);
       unuse();
     }
-    if (Atomics.load(state, STATE) === ACCEPTED) return connection();
+    if (Atomics.load(state, STATE) === ACCEPTED) {
+      const mine = connection();
+      if (binder !== undefined) ShmWorkerConnection.link(mine, binder);
+      return mine;
+    }
     signal?.throwIfAborted();
     throw new ZmqError("ECONNREFUSED", `Nothing binds 'shm://${name}' in this process`);
   }

@@ -22,7 +22,7 @@ class MergedListener implements Listener, Disposable {
     this.#sources = sources;
     this.endpoint = sources[0].endpoint;
     this.#open = sources.length;
-    for (const source of sources) this.#pump(source);
+    for (const source of sources) this.#pump(source).catch(() => {}); // #pump handles its own errors
   }
 
   async #pump(source: Listener): Promise<void> {

@@ -7,7 +7,9 @@
  * pattern's basic exchange with the other end in a Worker
  * (`_shm_worker_peer.ts`), both ends in Workers, a terminated Worker seen as
  * a disconnect, backpressure on a full ring, close with messages in flight,
- * garbage on the rendezvous channel, and no process kept alive once closed.
+ * garbage on the rendezvous channel, hostile offers that publish an
+ * impossible index or bytes that are not ZMTP, and no process kept alive once
+ * closed.
  *
  * @module
  */
@@ -26,10 +28,16 @@ import {
 } from "../../mod.ts";
 import { SHM_SYMBOLS } from "../../ffi/_symbols.ts";
 import { ZmqError } from "../../src/errors.ts";
-import { DEAD_AFTER } from "../../src/transport/_shm_worker_connection.ts";
+import { mappingSize, RingView } from "../../src/transport/_shm_ring.ts";
+import {
+  ACCEPTED,
+  CONTROL_BYTES,
+  DEAD_AFTER,
+  STATE,
+} from "../../src/transport/_shm_worker_connection.ts";
 import { ShmWorkerTransport, WORKER_CAPACITY } from "../../src/transport/shm_worker.ts";
 import { withTimeout } from "../_util/timeout.ts";
-import { isPending, nextEvents, recv, WAIT } from "../socket/_helpers.ts";
+import { isPending, nextEvents, recv, until, WAIT } from "../socket/_helpers.ts";
 import { pattern, peer, SLOW } from "./_shm_workers.ts";
 
 const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
@@ -286,6 +294,58 @@ Deno.test("shm:// garbage on the rendezvous channel is ignored", async () => {
   } finally {
     channel.close();
   }
+});
+
+/**
+ * Offers a connection on the rendezvous channel as a hostile Worker would, and returns our
+ * (the connecter's) view of the ring we write, once the binder has taken it.
+ */
+async function hostileOffer(endpoint: string): Promise<RingView> {
+  const capacity = 4096;
+  const control = new SharedArrayBuffer(CONTROL_BYTES);
+  const rings = new SharedArrayBuffer(mappingSize(capacity));
+  const channel = new BroadcastChannel("monocoque-shm/1");
+  try {
+    channel.postMessage({ t: "offer", name: endpoint.slice(6), control, rings, capacity });
+    const state = new Int32Array(control);
+    await until(() => Atomics.load(state, STATE) === ACCEPTED, "the binder to take the offer");
+  } finally {
+    channel.close();
+  }
+  return new RingView(rings, 1, capacity);
+}
+
+async function stillServes(pull: PullSocket, endpoint: string): Promise<void> {
+  await using push = new PushSocket();
+  push.connect(endpoint);
+  await push.send("still here");
+  assert.equal(text((await recv(pull))[0]), "still here");
+}
+
+Deno.test("shm:// Worker rings: a peer publishing an impossible ring index drops only itself", async () => {
+  await using pull = new PullSocket();
+  const endpoint = fresh();
+  await pull.bind(endpoint);
+  const dropped = nextEvents(pull, "disconnected");
+  const ring = await hostileOffer(endpoint);
+  ring.scribble("tail", 0x7fff_0000);
+  if (ring.shouldWake("reader")) ring.notify("reader");
+  const [event] = await dropped;
+  assert.equal(event.error.code, "ECONNRESET");
+  await stillServes(pull, endpoint);
+});
+
+Deno.test("shm:// Worker rings: a peer writing bytes that are not ZMTP drops only itself", async () => {
+  await using pull = new PullSocket();
+  const endpoint = fresh();
+  await pull.bind(endpoint);
+  const dropped = nextEvents(pull, "disconnected");
+  const ring = await hostileOffer(endpoint);
+  ring.write(new Uint8Array(4000).fill(0xff));
+  ring.publish();
+  if (ring.shouldWake("reader")) ring.notify("reader");
+  await dropped;
+  await stillServes(pull, endpoint);
 });
 
 Deno.test("shm:// Worker rings keep no process alive once closed", async () => {

@@ -150,17 +150,10 @@ export class ShmTransport implements Transport<ShmEndpoint> {
   async listen(endpoint: ShmEndpoint): Promise<Listener & Disposable> {
     const shm = checkShm(endpoint);
     const symbols = acquireShm();
+    let host: ShmListener;
     try {
       const unix = await ipc.listen({ transport: "ipc", path: rendezvousPath(shm.name) });
-      const host = new ShmListener(unix, symbols, formatShm(shm));
-      let process: Listener;
-      try {
-        process = await workers.listen(shm);
-      } catch (err) {
-        host.close();
-        throw err;
-      }
-      return mergeListeners(host, process);
+      host = new ShmListener(unix, symbols, formatShm(shm));
     } catch (err) {
       releaseShm();
       if (err instanceof ZmqError) {
@@ -168,6 +161,12 @@ export class ShmTransport implements Transport<ShmEndpoint> {
           cause: err,
         });
       }
+      throw err;
+    }
+    try {
+      return mergeListeners(host, await workers.listen(shm));
+    } catch (err) {
+      host.close(); // releases the library reference it holds
       throw err;
     }
   }

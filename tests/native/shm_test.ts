@@ -26,6 +26,7 @@ import { rendezvousPath } from "../../ffi/_shm.ts";
 import { CAPACITY, HEADER, mappingSize } from "../../ffi/_shm_ring.ts";
 import { SHM_SYMBOLS } from "../../ffi/_symbols.ts";
 import { resolveEndpoint, transportFor } from "../../src/transport/registry.ts";
+import { ShmWorkerTransport } from "../../src/transport/shm_worker.ts";
 import { withTimeout } from "../_util/timeout.ts";
 import { nextEvents, recv, WAIT } from "../socket/_helpers.ts";
 import { LIBRARY_PATH } from "./_native.ts";
@@ -334,6 +335,26 @@ Deno.test({
     for (let seed = 0; seed < 3; seed++) await push.send(workerPattern(seed));
     await push.send("done");
     await binder.done();
+  },
+});
+
+Deno.test({
+  name: "shm:// a native bind of a name this isolate's Worker rings hold is EADDRINUSE, and undone",
+  ignore,
+  async fn() {
+    const endpoint = fresh();
+    const name = endpoint.slice("shm://".length);
+    const held = await new ShmWorkerTransport().listen({ transport: "shm", name });
+    try {
+      await using pull = new PullSocket();
+      await assert.rejects(pull.bind(endpoint), (e: { code?: string }) => e.code === "EADDRINUSE");
+      await assert.rejects(Deno.stat(rendezvousPath(name)), Deno.errors.NotFound);
+    } finally {
+      held.close();
+    }
+    await using pull = new PullSocket();
+    await pull.bind(endpoint);
+    await stillServes(pull, endpoint);
   },
 });
 

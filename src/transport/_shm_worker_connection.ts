@@ -16,9 +16,11 @@
  * A Worker that is terminated runs no more code: it cannot say goodbye, and a
  * futex wait says nothing about it. So each side bumps a heartbeat word every
  * {@linkcode BEAT_INTERVAL} ms (one timer per isolate, for all its
- * connections, unref'd so it keeps no process alive) and declares its peer
- * gone when the peer's word stood still for {@linkcode DEAD_AFTER} ms of its
- * own ticks. A clean `close()` is seen at once: it sets the side's closed word
+ * connections) and declares its peer gone when the peer's word stood still
+ * for {@linkcode DEAD_AFTER} ms of its own ticks. The timer runs only while a
+ * connection is open and keeps the process alive meanwhile, as an open TCP
+ * connection does, so that a disconnect is seen whatever else the isolate
+ * has pending (a pending `Atomics.waitAsync` counts for nothing). A clean `close()` is seen at once: it sets the side's closed word
  * and wakes the peer.
  *
  * @module
@@ -61,10 +63,6 @@ function track(connection: ShmWorkerConnection): void {
   open.add(connection);
   if (timer !== undefined) return;
   timer = setInterval(beatAll, BEAT_INTERVAL);
-  // A heartbeat must not keep a process alive that has nothing else to do.
-  const deno = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno;
-  if (typeof deno?.unrefTimer === "function") deno.unrefTimer(timer as unknown as number);
-  else (timer as { unref?: () => void }).unref?.();
 }
 
 function untrack(connection: ShmWorkerConnection): void {

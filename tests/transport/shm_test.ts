@@ -41,6 +41,7 @@ import { isPending, nextEvents, recv, until, WAIT } from "../socket/_helpers.ts"
 import { pattern, peer, SLOW } from "./_shm_workers.ts";
 
 const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
+const PEER_URL = new URL("./_shm_worker_peer.ts", import.meta.url).href;
 const text = (frame: Uint8Array) => new TextDecoder().decode(frame);
 
 /** Runs `deno test` in a child with `MONOCOQUE_TEST_TRANSPORTS=shm`; its output. */
@@ -346,6 +347,48 @@ Deno.test("shm:// Worker rings: a peer writing bytes that are not ZMTP drops onl
   if (ring.shouldWake("reader")) ring.notify("reader");
   await dropped;
   await stillServes(pull, endpoint);
+});
+
+Deno.test("shm:// an isolate whose only peer is terminated stays up to see the disconnect", async () => {
+  // Nothing but the open connection keeps this child's event loop running once its Worker is gone.
+  const script = `
+    import { PushSocket } from "${ROOT}mod.ts";
+    const endpoint = "shm://orphan-${crypto.randomUUID().slice(0, 8)}";
+    const worker = new Worker("${PEER_URL}", { type: "module" });
+    const ready = new Promise((resolve) => worker.onmessage = resolve);
+    worker.postMessage({ mode: "bind-pull", endpoint });
+    await ready;
+    const push = new PushSocket();
+    const events = push.events();
+    const next = async (type) => {
+      for (;;) {
+        const { done, value } = await events.next();
+        if (done) throw new Error("the events ended");
+        if (value.type === type) return;
+      }
+    };
+    push.connect(endpoint);
+    await next("handshakeSucceeded");
+    worker.terminate();
+    await next("disconnected");
+    console.log("disconnected");
+    await push.close();
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--config", `${ROOT}deno.json`, script],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out: Deno.CommandOutput;
+  try {
+    out = await withTimeout(child.output(), SLOW + DEAD_AFTER, "the child to see the disconnect");
+  } catch (err) {
+    child.kill("SIGKILL");
+    await child.output();
+    throw err;
+  }
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), "disconnected");
 });
 
 Deno.test("shm:// Worker rings keep no process alive once closed", async () => {

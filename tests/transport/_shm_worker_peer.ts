@@ -13,14 +13,18 @@
 
 import assert from "node:assert/strict";
 import {
+  ChannelSocket,
   ClientSocket,
   DealerSocket,
+  DishSocket,
   PairSocket,
+  PeerSocket,
   PullSocket,
   PushSocket,
   ReqSocket,
   ScatterSocket,
   SubSocket,
+  XSubSocket,
 } from "../../mod.ts";
 import { resolveEndpoint, transportFor } from "../../src/transport/registry.ts";
 import { pattern } from "./_shm_workers.ts";
@@ -64,6 +68,40 @@ async function play(mode: string, endpoint: string): Promise<void> {
       const [topic, body] = await s.receive();
       assert.equal(text(topic), "t");
       assert.equal(text(body), "hello");
+      return;
+    }
+    case "xsub": {
+      await using s = new XSubSocket(options);
+      s.connect(endpoint);
+      await s.send(new Uint8Array([1, 0x74])); // subscribe to "t"
+      const [topic, body] = await s.receive();
+      assert.equal(text(topic), "t");
+      assert.equal(text(body), "hello");
+      return;
+    }
+    case "dish": {
+      await using s = new DishSocket(options);
+      s.join("g");
+      s.connect(endpoint);
+      const message = await s.receive();
+      assert.equal(text(message.group), "g");
+      assert.equal(text(message[0]), "hello");
+      return;
+    }
+    case "peer": {
+      await using s = new PeerSocket(options);
+      const id = s.connectPeer(endpoint);
+      await s.send("ping", { routingId: id });
+      const reply = await s.receive();
+      assert.equal(text(reply[0]), "pong");
+      assert.equal(reply.routingId, id);
+      return;
+    }
+    case "channel": {
+      await using s = new ChannelSocket(options);
+      s.connect(endpoint);
+      await s.send("ping");
+      assert.equal(text((await s.receive())[0]), "pong");
       return;
     }
     case "pull": {

@@ -16,15 +16,19 @@
 
 import assert from "node:assert/strict";
 import {
+  ChannelSocket,
   GatherSocket,
   PairSocket,
+  PeerSocket,
   PubSocket,
   PullSocket,
   PushSocket,
+  RadioSocket,
   RepSocket,
   RouterSocket,
   ServerSocket,
   type Socket,
+  XPubSocket,
 } from "../../mod.ts";
 import { SHM_SYMBOLS } from "../../ffi/_symbols.ts";
 import { ZmqError } from "../../src/errors.ts";
@@ -157,6 +161,28 @@ acrossWorkers("PUB → SUB", "sub", () => new PubSocket(), async (socket, done) 
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 });
+acrossWorkers("XPUB ← XSUB", "xsub", () => new XPubSocket(), async (socket) => {
+  const [subscription] = await recv(socket, SLOW);
+  assert.deepEqual([...subscription], [1, 0x74]);
+  await socket.send(["t", "hello"]);
+});
+acrossWorkers("RADIO → DISH", "dish", () => new RadioSocket(), async (socket, done) => {
+  // As PUB → SUB: a join reaches the RADIO asynchronously, so publish until the Worker has it.
+  const radio = socket as RadioSocket;
+  let settled = false;
+  done.then(() => settled = true, () => settled = true);
+  while (!settled) {
+    await radio.send("hello", { group: "g" });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+});
+acrossWorkers("PEER ↔ PEER", "peer", () => new PeerSocket(), async (socket) => {
+  const peer = socket as PeerSocket;
+  const request = await withTimeout(peer.receive(), SLOW, "peer receive");
+  assert.equal(text(request[0]), "ping");
+  await peer.send("pong", { routingId: request.routingId });
+});
+acrossWorkers("CHANNEL ↔ CHANNEL", "channel", () => new ChannelSocket(), answerPong);
 acrossWorkers("PUSH → PULL, 256 KiB messages", "pull", () => new PushSocket(), async (socket) => {
   for (let seed = 0; seed < 3; seed++) await socket.send(pattern(seed));
 });

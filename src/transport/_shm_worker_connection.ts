@@ -129,8 +129,8 @@ export class ShmWorkerConnection implements Connection, Disposable {
 
   /** Sleeps on our parked flag until the peer (or we, at close) wake us. */
   #sleep(who: "reader" | "writer"): Promise<void> {
-    const { promise, resolve } = Promise.withResolvers<void>();
-    this.#wakers[who] = resolve;
+    // Not Promise.withResolvers: Node 20 has none.
+    const promise = new Promise<void>((resolve) => this.#wakers[who] = resolve);
     if (this.#peer === undefined) {
       (who === "reader" ? this.#rx : this.#tx).sleep(who).then(() => this.#wake(who));
     }

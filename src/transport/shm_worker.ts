@@ -328,19 +328,20 @@ export class ShmWorkerTransport implements Transport<ShmEndpoint> {
     // Settled by a binder of this isolate or our own withdrawal: a wake-up
     // posted to our own isolate by Atomics.notify might never run (see
     // _shm_worker_connection.ts), so those use a plain promise.
-    const here = Promise.withResolvers<ShmWorkerConnection | undefined>();
+    let settle!: (binder: ShmWorkerConnection | undefined) => void;
+    const here = new Promise<ShmWorkerConnection | undefined>((resolve) => settle = resolve);
     const withdraw = () => {
       // The notify only lets V8 drop our pending waitAsync (and the memory it holds).
       if (Atomics.compareExchange(state, STATE, OFFERED, WITHDRAWN) === OFFERED) {
         Atomics.notify(state, STATE);
       }
-      here.resolve(undefined);
+      settle(undefined);
     };
     const entry: Pending = {
       offer,
       take: (listener) => {
         const binder = listener.take(offer.control, offer.rings, offer.capacity);
-        if (binder !== undefined) here.resolve(binder);
+        if (binder !== undefined) settle(binder);
       },
     };
     let set = pending.get(name);
@@ -356,7 +357,7 @@ export class ShmWorkerTransport implements Transport<ShmEndpoint> {
       while (Atomics.load(state, STATE) === OFFERED) {
         const waited = Atomics.waitAsync(state, STATE, OFFERED);
         if (!waited.async) continue;
-        binder = await Promise.race([waited.value.then(() => undefined), here.promise]);
+        binder = await Promise.race([waited.value.then(() => undefined), here]);
         if (binder !== undefined) break;
       }
     } finally {

@@ -13,6 +13,11 @@
  * through a `Connection` and read back in 64 KiB reads, shm:// beside ipc://
  * (ten times `--count` frames).
  *
+ * A third table runs PUSH→PULL 16 B inside this process: between two
+ * Workers over the Worker rings (`shm://` of the main entry, no FFI) and over
+ * ipc://, beside inproc:// with both sockets in one isolate
+ * (`bench/_shm_worker_bench.ts`). `--workers` runs that table alone.
+ *
  * Prints the median rate of each and the ratios; results vary with load (two
  * cores are shared by both peers), so compare within one run.
  *
@@ -170,6 +175,80 @@ async function rawRole(role: string, ep: string, count: number): Promise<void> {
 }
 
 let seq = 0;
+
+type InProcess = "worker shm" | "worker ipc" | "inproc";
+const WORKER = new URL("./_shm_worker_bench.ts", import.meta.url);
+
+/** One PUSH→PULL run inside this process; the receiver's rate. */
+async function onceInProcess(impl: InProcess): Promise<number> {
+  const name = `bench-w-${Deno.pid}-${++seq}`;
+  const ep = impl === "worker shm"
+    ? `shm://${name}`
+    : impl === "worker ipc"
+    ? `ipc:///tmp/monocoque-${name}.sock`
+    : `inproc://${name}`;
+  const workers: Worker[] = [];
+  const start = (role: string) => {
+    const w = new Worker(WORKER, { type: "module" });
+    workers.push(w);
+    const ready = Promise.withResolvers<void>();
+    const done = Promise.withResolvers<number>();
+    ready.promise.catch(() => {});
+    done.promise.catch(() => {});
+    w.onmessage = (e: MessageEvent<{ ready?: true; result?: number; error?: string }>) => {
+      if (e.data.ready) ready.resolve();
+      else if (e.data.error) {
+        ready.reject(new Error(e.data.error));
+        done.reject(new Error(e.data.error));
+      } else done.resolve(e.data.result ?? 0);
+    };
+    w.postMessage({ role, endpoint: ep, count: COUNT, size: SIZE });
+    return { ready: ready.promise, done: done.promise };
+  };
+  try {
+    if (impl === "inproc") return await deadline(start("both").done, 120_000, impl);
+    const receiver = start("pull");
+    await deadline(receiver.ready, 30_000, `${impl} receiver ready`);
+    const sender = start("push");
+    const [rate] = await deadline(Promise.all([receiver.done, sender.done]), 120_000, impl);
+    return rate;
+  } finally {
+    for (const w of workers) w.terminate();
+  }
+}
+
+async function inProcessTable(): Promise<void> {
+  const impls: InProcess[] = ["worker shm", "worker ipc", "inproc"];
+  const rates = new Map<InProcess, number[]>(impls.map((i) => [i, []]));
+  console.log(
+    `\nPUSH→PULL ${SIZE} B × ${COUNT} in one process (Workers), ${RUNS} runs interleaved`,
+  );
+  for (let run = 0; run < RUNS; run++) {
+    for (const impl of impls) {
+      try {
+        rates.get(impl)!.push(await onceInProcess(impl));
+      } catch (err) {
+        console.error(`  ${(err as Error).message}`);
+      }
+    }
+  }
+  const m = new Map(impls.map((i) => [i, median(rates.get(i)!)]));
+  const label: Record<InProcess, string> = {
+    "worker shm": "shm:// Workers",
+    "worker ipc": "ipc:// Workers",
+    "inproc": "inproc:// 1 isolate",
+  };
+  for (const impl of impls) {
+    const all = rates.get(impl)!.map(fmt).join(", ");
+    console.log(`${label[impl].padEnd(20)} median ${fmt(m.get(impl)!).padStart(10)}   (${all})`);
+  }
+  const shm = m.get("worker shm")!;
+  console.log(
+    `Worker shm / Worker ipc: ${(shm / m.get("worker ipc")!).toFixed(2)}×   ` +
+      `Worker shm / inproc: ${(shm / m.get("inproc")!).toFixed(2)}×`,
+  );
+}
+
 async function onceRaw(impl: "shm" | "ipc"): Promise<number> {
   const name = `bench-raw-${Deno.pid}-${++seq}`;
   const ep = impl === "shm" ? `shm://${name}` : `ipc:///tmp/monocoque-${name}.sock`;
@@ -220,6 +299,8 @@ const fmt = (x: number) => x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : `${(x / 1e
 
 if (import.meta.main && Deno.args[0]?.startsWith("raw_")) {
   await rawRole(Deno.args[0], Deno.args[1], Number(Deno.args[2]));
+} else if (import.meta.main && Deno.args.includes("--workers")) {
+  await inProcessTable();
 } else if (import.meta.main) {
   const problem = await build();
   if (problem) {
@@ -264,4 +345,5 @@ if (import.meta.main && Deno.args[0]?.startsWith("raw_")) {
     console.log(`${impl.padEnd(14)} median ${fmt(median(raw[impl])).padStart(10)}   (${all})`);
   }
   console.log(`shm / ipc: ${(median(raw.shm) / median(raw.ipc)).toFixed(2)}×`);
+  await inProcessTable();
 }

@@ -1,6 +1,7 @@
 /**
- * The `shm://NAME` transport: ZMTP over shared-memory rings between processes
- * of one host. The binder listens on a Unix socket whose path derives from
+ * The `shm://NAME` transport of `./native`: ZMTP over shared-memory rings
+ * between processes of one host, and (through `src/transport/shm_worker.ts`)
+ * between Workers of this process. The native binder listens on a Unix socket whose path derives from
  * NAME ({@linkcode rendezvousPath}); for each connection it accepts it
  * creates a sealed memfd holding two rings (`_shm_ring.ts`) and sends the
  * connecter a 16-byte hello naming it (`/proc/<pid>/fd/<fd>`, ring capacity).
@@ -8,36 +9,43 @@
  * Unix connection only carries wake-ups and end of stream
  * (`_shm_connection.ts`).
  *
+ * Which rings a connection uses is decided without any race: a binder serves
+ * both (the host's Unix socket and offers from Workers of its process); a
+ * connecter that loaded `./native` connects to the host's name first, in
+ * whichever process it is bound, and only if no process binds it natively
+ * (`ECONNREFUSED`) looks for a binder in a Worker of this process that did
+ * not load `./native`. A connecter without `./native` uses the Worker rings
+ * only.
+ *
  * @module
  */
 
 import { ZmqError } from "../src/errors.ts";
-import { invalid } from "../src/transport/_address.ts";
 import { IpcTransport } from "../src/transport/ipc.ts";
+import {
+  checkShm,
+  formatShm,
+  parseShm,
+  SHM_WORKER_SCHEME,
+  type ShmEndpoint,
+  ShmWorkerTransport,
+} from "../src/transport/shm_worker.ts";
 import type {
   Connection,
-  EndpointBase,
-  EndpointUse,
   Listener,
   Transport,
   TransportConnectOptions,
   TransportScheme,
 } from "../src/transport/types.ts";
+import { mergeListeners } from "./_shm_merge.ts";
 import { Errno } from "./_errno.ts";
 import { acquireShm, releaseShm, shmAvailable } from "./_shm_library.ts";
 import { Mapping, ShmConnection } from "./_shm_connection.ts";
 import { CAPACITY, mappingSize } from "./_shm_ring.ts";
 import type { ShmSymbols } from "./_symbols.ts";
 
-/** A parsed `shm://NAME` endpoint. */
-export interface ShmEndpoint extends EndpointBase {
-  /** The scheme, always `"shm"`. */
-  readonly transport: "shm";
-  /** The name shared by binder and connecters on this host. */
-  readonly name: string;
-}
+export type { ShmEndpoint };
 
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 const MAGIC = 0x4853514d; // "MQSH" little-endian
 const HELLO = 16;
 /** How long a connecter waits for the binder's hello before giving up. */
@@ -50,25 +58,13 @@ export function rendezvousPath(name: string): string {
   return `/tmp/monocoque-shm-${name}.sock`;
 }
 
-function parseShm(address: string, _use: EndpointUse, endpoint: string): ShmEndpoint {
-  if (!NAME.test(address)) {
-    throw invalid(endpoint, "an shm name is 1 to 64 letters, digits, '.', '_' or '-'");
-  }
-  return { transport: "shm", name: address };
-}
-
-function formatShm(endpoint: ShmEndpoint): string {
-  return `shm://${endpoint.name}`;
-}
-
-function check(endpoint: EndpointBase): ShmEndpoint {
-  if (endpoint?.transport !== "shm") {
-    throw new ZmqError("EINVAL", `Not an shm endpoint: ${endpoint?.transport}`);
-  }
-  return endpoint as ShmEndpoint;
-}
-
 const ipc = new IpcTransport();
+const workers = new ShmWorkerTransport();
+/**
+ * How long a connecter that found no host binder waits for one in a Worker
+ * of this process before `ECONNREFUSED` (the socket then retries both).
+ */
+const WORKER_WAIT = 250;
 
 /** A bound shm name: accepts on its Unix socket and sets up a mapping per connection. */
 class ShmListener implements Listener, Disposable {
@@ -152,11 +148,12 @@ export class ShmTransport implements Transport<ShmEndpoint> {
    * @throws {ZmqError} `EADDRINUSE` if a live process has bound the name.
    */
   async listen(endpoint: ShmEndpoint): Promise<Listener & Disposable> {
-    const shm = check(endpoint);
+    const shm = checkShm(endpoint);
     const symbols = acquireShm();
+    let host: ShmListener;
     try {
       const unix = await ipc.listen({ transport: "ipc", path: rendezvousPath(shm.name) });
-      return new ShmListener(unix, symbols, formatShm(shm));
+      host = new ShmListener(unix, symbols, formatShm(shm));
     } catch (err) {
       releaseShm();
       if (err instanceof ZmqError) {
@@ -166,10 +163,17 @@ export class ShmTransport implements Transport<ShmEndpoint> {
       }
       throw err;
     }
+    try {
+      return mergeListeners(host, await workers.listen(shm));
+    } catch (err) {
+      host.close(); // releases the library reference it holds
+      throw err;
+    }
   }
 
   /**
-   * Connects to a bound name and maps its rings.
+   * Connects to a bound name and maps its rings; if no process binds it
+   * natively, to a binder in a Worker of this process.
    *
    * @param endpoint An `shm` endpoint.
    * @param options `signal` aborts the attempt.
@@ -179,13 +183,18 @@ export class ShmTransport implements Transport<ShmEndpoint> {
    * memory is not what this transport sets up.
    */
   async connect(endpoint: ShmEndpoint, options?: TransportConnectOptions): Promise<Connection> {
-    const shm = check(endpoint);
+    const shm = checkShm(endpoint);
     const where = formatShm(shm);
     let bell: Connection;
     try {
       bell = await ipc.connect({ transport: "ipc", path: rendezvousPath(shm.name) }, options);
     } catch (err) {
       if (options?.signal?.aborted) throw err;
+      try {
+        return await workers.connect(shm, { ...options, within: WORKER_WAIT });
+      } catch (inProcess) {
+        if (options?.signal?.aborted) throw inProcess;
+      }
       throw new ZmqError("ECONNREFUSED", `Cannot connect to '${where}'`, { cause: err });
     }
     let hello: Uint32Array;
@@ -261,14 +270,15 @@ async function readHello(bell: Connection, signal?: AbortSignal): Promise<Uint32
 }
 
 /**
- * The registry row of `shm://`: a transport only where the native library
- * loads (else bind and connect are `EPROTONOSUPPORT`).
+ * The registry row of `shm://` that `./native` installs: host-wide rings
+ * plus the Worker rings where the native library loads; where it does not
+ * (not built, no `--allow-ffi`), the main entry's Worker rings alone.
  */
 export const SHM_SCHEME: TransportScheme<ShmEndpoint> = {
   parse: parseShm,
   format: formatShm,
   transport: (() => {
-    let made: ShmTransport | undefined;
-    return () => made ??= shmAvailable() ? new ShmTransport() : undefined;
+    let made: Transport<ShmEndpoint> | undefined;
+    return () => made ??= shmAvailable() ? new ShmTransport() : SHM_WORKER_SCHEME.transport();
   })(),
 };

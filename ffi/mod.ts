@@ -13,13 +13,14 @@
  * in Monocoque works without it. Nothing in the main entry point imports
  * this module. See `ffi/README.md` for what it costs and when it pays.
  *
- * Importing this module also registers the `shm://NAME` transport
- * (shared-memory rings between processes of one host): the registry row
- * lives here, not in the main entry's registry, because the main entry must
- * never import `ffi/` (it needs only `--allow-net`). So
- * `import "@monocoque/zmtp/native"` is what enables `shm://`; without it, or
- * where the library does not load (not built, no `--allow-ffi`), bind and
- * connect to `shm://` are `EPROTONOSUPPORT`.
+ * Importing this module also extends the `shm://NAME` transport to other
+ * processes of the host (shared-memory rings in a memfd): the main entry's
+ * `shm://` reaches only Workers of its own process (rings in a
+ * `SharedArrayBuffer`, no FFI), and it must never import `ffi/` (it needs
+ * only `--allow-net`), so this row replaces it here. Without this import,
+ * or where the library does not load (not built, no `--allow-ffi`), `shm://`
+ * stays the Worker rings; README's "Shared memory" section says which rings
+ * a connection uses.
  *
  * @example Opt a socket in (needs `--allow-ffi` and `deno task build:native`)
  * ```ts ignore

@@ -25,6 +25,7 @@ import { NodeIpcTransport } from "./node_ipc.ts";
 import { NodeTcpTransport } from "./node_tcp.ts";
 import { TcpTransport } from "./tcp.ts";
 import { formatQuic, hasQuic, parseQuic, type QuicEndpoint, QuicTransport } from "./quic.ts";
+import { SHM_WORKER_SCHEME } from "./shm_worker.ts";
 import { UDP_SCHEME } from "./udp.ts";
 import { formatWs, hasWebSocket, wsAddressParser, type WsEndpoint, WsTransport } from "./ws.ts";
 import type {
@@ -124,6 +125,10 @@ registerTransport<QuicEndpoint>("quic", {
   format: formatQuic,
   transport: once(() => hasQuic() ? new QuicTransport() : undefined),
 });
+
+// Shared memory between Workers of this process (web APIs only); `./native` replaces the row with
+// one that also reaches other processes of the host (ffi/_shm.ts).
+registerTransport("shm", SHM_WORKER_SCHEME);
 
 /**
  * Parses `scheme://address` through the scheme's registered grammar.

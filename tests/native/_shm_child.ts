@@ -2,8 +2,8 @@
  * The other process of shm_test.ts: connects to `shm://NAME` and plays one
  * side of a pattern (the mode), exiting 0 only if the exchange went as
  * expected. Every receive is bounded, so a broken exchange exits non-zero
- * instead of hanging. Modes `unsupported-*` check the EPROTONOSUPPORT paths
- * and are run without the native library.
+ * instead of hanging. Modes `worker-only-*` run without the native library:
+ * shm:// is then the main entry's Worker rings, which stay inside the process.
  *
  * @module
  */
@@ -18,8 +18,8 @@ import {
   ReqSocket,
   ScatterSocket,
   SubSocket,
-  ZmqError,
 } from "../../mod.ts";
+import { rendezvousPath } from "../../ffi/_shm.ts";
 
 const [mode, endpoint] = Deno.args;
 const options = { receiveTimeout: 10_000, sendTimeout: 10_000, linger: 10_000 };
@@ -33,13 +33,19 @@ export function pattern(seed: number): Uint8Array {
 }
 
 async function main(): Promise<void> {
-  if (mode === "unsupported-without-native" || mode === "unsupported-without-ffi") {
-    if (mode === "unsupported-without-ffi") await import("../../ffi/mod.ts");
-    await using push = new PushSocket();
+  if (mode === "worker-only-without-native" || mode === "worker-only-without-ffi") {
+    if (mode === "worker-only-without-ffi") await import("../../ffi/mod.ts");
+    await using pull = new PullSocket(options);
+    await pull.bind(endpoint);
     await assert.rejects(
-      push.bind(endpoint),
-      (e) => e instanceof ZmqError && e.code === "EPROTONOSUPPORT",
+      Deno.stat(rendezvousPath(endpoint.slice("shm://".length))),
+      Deno.errors.NotFound,
+      "no rendezvous socket for other processes",
     );
+    await using push = new PushSocket(options);
+    push.connect(endpoint);
+    await push.send("in process");
+    assert.equal(text((await pull.receive())[0]), "in process");
     return;
   }
   await import("../../ffi/mod.ts");

@@ -2,8 +2,8 @@
  * The shm:// transport between two Deno processes (the other one is
  * `_shm_child.ts`, started with Deno.Command): each pattern's basic exchange,
  * 1 MiB messages through a 256 KiB ring, a peer killed mid-stream, hostile
- * peers that write garbage into the ring or its indices, and
- * EPROTONOSUPPORT where the native library is absent. Skipped (with the
+ * peers that write garbage into the ring or its indices, and the Worker
+ * rings alone where the native library is absent. Skipped (with the
  * reason printed) where the library cannot be built or loaded.
  *
  * @module
@@ -26,10 +26,12 @@ import { rendezvousPath } from "../../ffi/_shm.ts";
 import { CAPACITY, HEADER, mappingSize } from "../../ffi/_shm_ring.ts";
 import { SHM_SYMBOLS } from "../../ffi/_symbols.ts";
 import { resolveEndpoint, transportFor } from "../../src/transport/registry.ts";
+import { ShmWorkerTransport } from "../../src/transport/shm_worker.ts";
 import { withTimeout } from "../_util/timeout.ts";
 import { nextEvents, recv, WAIT } from "../socket/_helpers.ts";
 import { LIBRARY_PATH } from "./_native.ts";
 import { pattern } from "./_shm_child.ts";
+import { pattern as workerPattern, peer } from "../transport/_shm_workers.ts";
 
 const CHILD = decodeURIComponent(new URL("./_shm_child.ts", import.meta.url).pathname);
 const CONFIG = decodeURIComponent(new URL("../../deno.json", import.meta.url).pathname);
@@ -306,12 +308,63 @@ Deno.test({
 });
 
 Deno.test({
-  name: "shm:// is EPROTONOSUPPORT without the native entry or without --allow-ffi",
+  name: "shm:// a native bind also serves a Worker of its process (Worker rings, no FFI there)",
+  ignore,
+  async fn() {
+    await using pull = new PullSocket();
+    const endpoint = fresh();
+    await pull.bind(endpoint);
+    using other = peer("push", endpoint);
+    for (let seed = 0; seed < 3; seed++) {
+      assert.deepEqual((await recv(pull, SLOW))[0], workerPattern(seed));
+    }
+    assert.equal(text((await recv(pull, SLOW))[0]), "done");
+    await other.done();
+  },
+});
+
+Deno.test({
+  name: "shm:// a native connect with no host binder reaches a Worker-only binder of its process",
+  ignore,
+  async fn() {
+    const endpoint = fresh();
+    using binder = peer("bind-pull", endpoint);
+    await binder.ready();
+    await using push = new PushSocket();
+    push.connect(endpoint);
+    for (let seed = 0; seed < 3; seed++) await push.send(workerPattern(seed));
+    await push.send("done");
+    await binder.done();
+  },
+});
+
+Deno.test({
+  name: "shm:// a native bind of a name this isolate's Worker rings hold is EADDRINUSE, and undone",
+  ignore,
+  async fn() {
+    const endpoint = fresh();
+    const name = endpoint.slice("shm://".length);
+    const held = await new ShmWorkerTransport().listen({ transport: "shm", name });
+    try {
+      await using pull = new PullSocket();
+      await assert.rejects(pull.bind(endpoint), (e: { code?: string }) => e.code === "EADDRINUSE");
+      await assert.rejects(Deno.stat(rendezvousPath(name)), Deno.errors.NotFound);
+    } finally {
+      held.close();
+    }
+    await using pull = new PullSocket();
+    await pull.bind(endpoint);
+    await stillServes(pull, endpoint);
+  },
+});
+
+Deno.test({
+  name: "shm:// is the in-process Worker rings without the native entry or without --allow-ffi",
   ignore,
   async fn() {
     const flags = ["--allow-read", "--allow-write", "--allow-net", "--allow-env"];
-    await succeeds(spawn("unsupported-without-native", fresh(), flags));
-    await succeeds(spawn("unsupported-without-ffi", fresh(), flags));
+    await succeeds(spawn("worker-only-without-native", fresh(), flags));
+    await succeeds(spawn("worker-only-without-ffi", fresh(), flags));
   },
 });
 

@@ -14,16 +14,20 @@ import { withTimeout } from "../_util/timeout.ts";
 
 export { withTimeout };
 
-/** Every transport the socket tests know; quic:// needs `--unstable-net` and a certificate. */
-const KNOWN = ["tcp", "ipc", "inproc", "quic"] as const;
+/**
+ * Every transport the socket tests know; quic:// needs `--unstable-net` and a
+ * certificate; shm:// is the Worker rings, or with `--preload ffi/mod.ts` the
+ * native rings too.
+ */
+const KNOWN = ["tcp", "ipc", "inproc", "quic", "shm"] as const;
 
 /** One of {@linkcode TRANSPORTS}. */
 export type TransportName = typeof KNOWN[number];
 
 /**
  * The transports every socket test runs over: tcp, ipc and inproc, or the
- * ones `MONOCOQUE_TEST_TRANSPORTS` lists (tests/transport/quic_test.ts runs
- * the suite over quic in a child process that way).
+ * ones `MONOCOQUE_TEST_TRANSPORTS` lists (tests/transport/quic_test.ts and
+ * shm_test.ts run the suite over quic and shm in a child process that way).
  */
 export const TRANSPORTS: readonly TransportName[] = (() => {
   let listed: string | undefined;
@@ -50,7 +54,7 @@ function unique(): string {
 
 /**
  * A fresh endpoint to bind on the transport: port 0 for tcp, a new socket
- * file for ipc, a new name for inproc.
+ * file for ipc, a new name for inproc and shm.
  */
 export function endpoint(t: TransportName): string {
   switch (t) {
@@ -62,6 +66,8 @@ export function endpoint(t: TransportName): string {
       return `inproc://monocoque-test-${unique()}`;
     case "quic":
       return "quic://127.0.0.1:0";
+    case "shm":
+      return `shm://monocoque-test-${unique()}`;
   }
 }
 

@@ -36,6 +36,8 @@ export interface Pattern {
   attach(pipe: Pipe): boolean;
   /** A peer is leaving the routing policy. */
   detach(pipe: Pipe): void;
+  /** The id the socket routes to `pipe` by, while attached (ROUTER, SERVER, PEER, STREAM). */
+  routingIdOf?(pipe: Pipe): Uint8Array | number | undefined;
   /** A pipe's session became ready (after attach). */
   ready?(pipe: Pipe): void;
   /** An incoming message; push it to `pipe.inbox` or drop it. */
@@ -346,6 +348,7 @@ export class SocketCore implements PipeOwner {
         this.#connectionEnded(pipe, end);
         bound.pipes.delete(pipe);
         this.#pipes.delete(pipe);
+        const routingId = this.pattern.routingIdOf?.(pipe);
         this.#detach(pipe);
         pipe.close(end.reason);
         const local = this.closed || !this.#bound.has(bound.endpoint);
@@ -355,6 +358,7 @@ export class SocketCore implements PipeOwner {
           remote: pipe.remote,
           reason: end.reason,
           error: endError(end, local),
+          ...(routingId === undefined ? {} : { routingId }),
         });
       });
       this.#track(run);
@@ -440,6 +444,7 @@ export class SocketCore implements PipeOwner {
       this.#handshaking.add(pipe);
       const end = await pipe.run(conn, performance.now());
       this.#connectionEnded(pipe, end);
+      const routingId = this.pattern.routingIdOf?.(pipe);
       // Pipes attached before the handshake keep their place (and queued
       // messages) across reconnects; the others join again on the next handshake.
       if (!this.pattern.attachEarly || o.immediate) this.#detach(pipe);
@@ -449,6 +454,7 @@ export class SocketCore implements PipeOwner {
         remote: pipe.remote,
         reason: end.reason,
         error: endError(end, this.closed || abort.signal.aborted),
+        ...(routingId === undefined ? {} : { routingId }),
       });
       if (abort.signal.aborted) return;
       if (!(await this.#retry(rec, attempt++))) return;

@@ -70,6 +70,14 @@ export type SocketEvent =
      * `ETERM`, ...) and the underlying error as `cause` where there is one.
      */
     error: ZmqError;
+    /**
+     * The routing id the socket knew the peer by, on the types that address
+     * peers by one (ROUTER and STREAM: bytes; SERVER and PEER: a number), so
+     * an application can forget what it kept for that peer; absent on other
+     * types and for a connection that never got one (or lost it to a newer
+     * connection with ROUTER's `handover`).
+     */
+    routingId?: Uint8Array | number;
   }
   | {
     type: "routingIdConflict";

@@ -83,6 +83,10 @@ class RouterPattern extends BasePattern {
     return super.attach(pipe);
   }
 
+  routingIdOf(pipe: Pipe): Uint8Array | undefined {
+    return this.#ids.get(pipe);
+  }
+
   override detach(pipe: Pipe): void {
     super.detach(pipe);
     const id = this.#ids.get(pipe);

@@ -82,6 +82,10 @@ export class ServerPattern extends SingleFramePattern {
     return super.attach(pipe);
   }
 
+  routingIdOf(pipe: Pipe): number | undefined {
+    return this.#ids.get(pipe);
+  }
+
   override detach(pipe: Pipe): void {
     super.detach(pipe);
     const id = this.#ids.get(pipe);

@@ -92,6 +92,10 @@ class StreamPattern extends BasePattern {
     this.core.wakeReceivers();
   }
 
+  routingIdOf(pipe: Pipe): Uint8Array | undefined {
+    return this.#ids.get(pipe);
+  }
+
   override detach(pipe: Pipe): void {
     const id = this.#ids.get(pipe);
     // The disconnect notice goes behind whatever the connection sent last; the

@@ -8,7 +8,14 @@
  */
 
 import assert from "node:assert/strict";
-import { DealerSocket, PullSocket, PushSocket, RouterSocket } from "../../mod.ts";
+import {
+  ClientSocket,
+  DealerSocket,
+  PullSocket,
+  PushSocket,
+  RouterSocket,
+  ServerSocket,
+} from "../../mod.ts";
 import type { Socket, SocketEvent } from "../../mod.ts";
 import {
   bindAny,
@@ -199,3 +206,42 @@ Deno.test("Socket.events() reports bindFailed for an endpoint in use", async () 
   const [ev] = await failed;
   assert.equal(ev.endpoint, ep);
 });
+
+eachTransport(
+  "disconnected names the routing id on ROUTER and SERVER, not on others",
+  async (t) => {
+    await using router = new RouterSocket();
+    const ep = await bindAny(router, t);
+    const dealer = new DealerSocket({ routingId: "dealer-7", linger: 0 });
+    const hello = handshakes(router);
+    dealer.connect(ep);
+    await hello;
+    const gone = nextEvents(router, "disconnected");
+    await dealer.close();
+    const [ev] = await gone;
+    assert.deepEqual(ev.routingId, new TextEncoder().encode("dealer-7"));
+
+    await using server = new ServerSocket();
+    const sep = await bindAny(server, t);
+    const client = new ClientSocket({ linger: 0 });
+    client.connect(sep);
+    await client.send("hi");
+    const hi = await withTimeout(server.receive(), WAIT);
+    const left = nextEvents(server, "disconnected");
+    await client.close();
+    const [sev] = await left;
+    assert.equal(sev.routingId, hi.routingId);
+    assert.equal(typeof sev.routingId, "number");
+
+    await using pull = new PullSocket();
+    const pep = await bindAny(pull, t);
+    const push = new PushSocket({ linger: 0 });
+    const joined = handshakes(pull);
+    push.connect(pep);
+    await joined;
+    const ended = nextEvents(pull, "disconnected");
+    await push.close();
+    const [pev] = await ended;
+    assert.equal("routingId" in pev, false);
+  },
+);

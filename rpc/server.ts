@@ -166,6 +166,7 @@ export class RpcServer implements AsyncDisposable {
   readonly #window: number;
   readonly #stall: number;
   readonly #loop: Promise<void>;
+  readonly #watch: Promise<void>;
   #inFlight = 0;
   #closing: Promise<void> | undefined;
 
@@ -190,6 +191,7 @@ export class RpcServer implements AsyncDisposable {
       maxMessageSize: this.#maxSize,
     });
     this.#loop = this.#serve();
+    this.#watch = this.#watchPeers();
   }
 
   /**
@@ -256,6 +258,7 @@ export class RpcServer implements AsyncDisposable {
       }
       await this.#router.close();
       await this.#loop;
+      await this.#watch;
       this.#events.close();
     })();
     return this.#closing;
@@ -271,6 +274,23 @@ export class RpcServer implements AsyncDisposable {
       for await (const message of this.#router) this.#receive(message);
     } catch {
       // The socket failed or closed: nothing left to serve.
+    }
+  }
+
+  // A peer gone cannot read answers: its calls are cancelled at once (their
+  // handlers' signals abort) instead of holding their slots until each
+  // handler ends, so peers that start calls and vanish cannot exhaust the
+  // server's limits.
+  async #watchPeers(): Promise<void> {
+    try {
+      for await (const event of this.#router.events()) {
+        if (event.type !== "disconnected" || !(event.routingId instanceof Uint8Array)) continue;
+        const peerCalls = this.#peers.get(latin1(event.routingId));
+        if (peerCalls === undefined) continue;
+        for (const call of [...peerCalls.calls.values()]) this.#end(call, undefined, "CANCELLED");
+      }
+    } catch {
+      // The socket closed: nothing left to watch.
     }
   }
 

@@ -236,3 +236,34 @@ Deno.test("RPC server: calls from a REQ peer are answered with its delimiter", a
   const reply = await withTimeout(req.receive(), WAIT);
   assert.deepEqual(text(reply), ["end", "1", "0", "", "SHOUT"]);
 });
+
+Deno.test("RPC server cancels the calls of a peer that vanishes, freeing their slots", async () => {
+  await using p = await pair("tcp", { server: { maxConcurrentCallsPerPeer: 5 } });
+  // Peers that start calls that would run for a minute and leave: without the
+  // cancel, each would hold its slots until the handlers ended on their own.
+  for (let round = 0; round < 3; round++) {
+    const raw = new DealerSocket({ linger: 0 });
+    raw.connect(p.server.lastEndpoint!);
+    const minute = Test.methods.sleep.request.encode(60_000);
+    for (let i = 0; i < 5; i++) await raw.send(["call", String(i), "test/sleep", "", "", minute]);
+    await withTimeout(
+      (async () => {
+        while (p.server.callsInFlight < 5) await new Promise((r) => setTimeout(r, 10));
+      })(),
+      WAIT,
+      "the calls starting",
+    );
+    await raw.close();
+    await withTimeout(
+      (async () => {
+        while (p.server.callsInFlight > 0) await new Promise((r) => setTimeout(r, 10));
+      })(),
+      WAIT,
+      "the vanished peer's calls cancelled",
+    );
+  }
+  const reason = await withTimeout(p.seen.aborted.promise, WAIT, "a handler's signal");
+  assert.equal((reason as { code?: string }).code, "CANCELLED");
+  // Everyone else is still served.
+  assert.equal(await withTimeout(p.client.stub(Test).echo("still here"), WAIT), "still here");
+});

@@ -560,19 +560,25 @@ export class Pipe {
    * Decoding paused at the decode-ahead limit: if the application takes
    * nothing before the next macrotask it is not consuming (it may never
    * read), so the queue may fill to the high-water mark as libzmq's would.
+   * While it takes, the check repeats once a turn until the pause ends.
    */
   #checkAhead(): void {
     const inbox = this.inbox;
-    if (inbox === undefined || inbox.size < DECODE_AHEAD) return;
+    // At or under the low water mark decoding resumes without a take.
+    if (inbox === undefined || inbox.size <= DECODE_AHEAD >> 1) return;
     const hwm = this.owner.options.receiveHighWaterMark;
     if (hwm !== 0 && hwm <= DECODE_AHEAD) return;
     this.#aheadCheck = true;
     const takes = this.#takes;
     macrotask(() => {
       this.#aheadCheck = false;
-      if (this.#takes !== takes || this.#conn === undefined) return;
-      this.#ahead = Infinity;
-      this.#resumeDecoding();
+      if (this.#conn === undefined) return;
+      // Still taking: look again next turn, the application may stop any time.
+      if (this.#takes !== takes) this.#checkAhead();
+      else {
+        this.#ahead = Infinity;
+        this.#resumeDecoding();
+      }
     });
   }
 

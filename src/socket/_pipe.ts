@@ -116,7 +116,7 @@ const PARK_READ_BYTES = 256 * 1024;
  * of young generation with up to 1000 decoded ahead, 16 MiB with 64), and
  * large frames pin at most this many read chunks. An application that took
  * nothing for a whole macrotask gets its queue filled to the high-water mark,
- * as libzmq fills its pipe (see {@linkcode Pipe.checkInbound}).
+ * as libzmq fills its pipe (see the pipe's #checkAhead).
  */
 const DECODE_AHEAD = 64;
 
@@ -555,7 +555,6 @@ export class Pipe {
     }
   }
 
-  /** Whether reading must wait: the peer's queue is full, the session paused, or parked out. */
   /**
    * Decoding paused at the decode-ahead limit: if the application takes
    * nothing before the next macrotask it is not consuming (it may never
@@ -582,6 +581,7 @@ export class Pipe {
     });
   }
 
+  /** Whether reading must wait: the peer's queue is full, the session paused, or parked out. */
   #readBlocked(): boolean {
     const parkedOut = this.parked !== undefined && this.#parkBudget <= 0;
     if (parkedOut) this.#releaseReadBuffer();

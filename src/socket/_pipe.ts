@@ -501,18 +501,17 @@ export class Pipe {
           continue;
         }
         // Small frames are copies: unless the session kept a view of the
-        // buffer (a large frame, perhaps still queued, or input held while
-        // decoding waits), it is reused from the start. Decided here, at the
-        // next read, because a paused session may still hand out views of it.
+        // buffer (a large frame, perhaps still queued, or decoded after a
+        // pause), it is reused from the start. Decided here, at the next
+        // read, because a paused session may still hand out views of it.
         // After a read that emptied the socket the next one waits for the
         // peer: it gets a small buffer of the pipe's own, so a quiet peer
         // holds no big one, and a peer whose last read was tiny (an idle one
         // after its handshake, a request) holds only TINY_READ bytes.
-        const drained = this.#rxDrained;
-        const want = drained
+        const want = this.#rxDrained
           ? (this.#rxLast <= TINY_READ >> 1 ? TINY_READ : FIRST_READ)
           : this.#rxSize;
-        if (this.#rxPinned && (drained || this.#rx.length - this.#rxUsed < want >> 2)) {
+        if (this.#rxPinned && this.#rx.length - this.#rxUsed < want >> 2) {
           // Views of the old buffer may be in user hands: never overwrite it.
           if (this.#rx === this.#rxSmall) this.#rxSmall = undefined;
           if (this.#rx === this.#rxTiny) this.#rxTiny = undefined;
@@ -641,7 +640,9 @@ export class Pipe {
     }
     if (!this.#aheadCheck && this.#ahead === DECODE_AHEAD) this.#checkAhead();
     // Views of the read buffer are out (large frames): it must not be overwritten.
-    if (session.retainsInput) this.#rxPinned = true;
+    // Input the session holds while paused pins it only until decoded: nothing
+    // is read meanwhile, and once resumed the held bytes are copies or views.
+    if (session.retainsInput && !session.paused) this.#rxPinned = true;
     this.#flush();
     this.#armTimer();
   }

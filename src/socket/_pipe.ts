@@ -67,6 +67,14 @@ export interface PipeEnd {
 const CHUNK = 256 * 1024;
 const FIRST_READ = 4 * 1024;
 /**
+ * The read that waits on a peer whose last read was tiny: an idle connection
+ * then pins TINY_READ bytes in its pending read, not FIRST_READ (a thousand
+ * idle peers: 0.25 MiB, not 4). A burst after it costs one extra read.
+ */
+const TINY_READ = 256;
+/** No read buffer (before the first read, or let go). */
+const NO_BYTES = new Uint8Array(0);
+/**
  * Read chunks no view points into, shared by every pipe: a connection whose
  * last read emptied its socket reads next into its own FIRST_READ buffer and
  * gives its big chunk back, so a peer that sent one burst and went quiet
@@ -97,6 +105,20 @@ const FLUSH_BYTES = 256 * 1024;
  * backpressure instead of our CPU.
  */
 const PARK_READ_BYTES = 256 * 1024;
+/**
+ * Most decoded messages a peer's queue holds ahead of an application that is
+ * taking them, under a larger receive high-water mark. The rest of what was
+ * read stays undecoded in the session (18 bytes for a 16-byte message, not a
+ * message object of about 200) until the application has taken these, and
+ * reading waits meanwhile, as at the high-water mark. Few decoded messages
+ * alive means few objects survive each young-generation GC, so V8 does not
+ * grow its young generation under a flood (a 16 B PUSH→PULL receiver: 64 MiB
+ * of young generation with up to 1000 decoded ahead, 16 MiB with 64), and
+ * large frames pin at most this many read chunks. An application that took
+ * nothing for a whole macrotask gets its queue filled to the high-water mark,
+ * as libzmq fills its pipe (see the pipe's #checkAhead).
+ */
+const DECODE_AHEAD = 64;
 
 /** One peer of a socket. */
 export class Pipe {
@@ -150,7 +172,7 @@ export class Pipe {
   #writesDone = 0;
   /** `#writesDone` when a sender last waited for this pipe to drain. */
   #waitedAt = -1;
-  #rx: Uint8Array = new Uint8Array(0);
+  #rx: Uint8Array = NO_BYTES;
   #rxUsed = 0;
   /** Whether views of #rx were handed out (large frames): then it is never overwritten. */
   #rxPinned = false;
@@ -159,8 +181,18 @@ export class Pipe {
   #rxDrained = true;
   /** The FIRST_READ buffer read into after a draining read, kept for the pipe's life. */
   #rxSmall: Uint8Array | undefined;
+  /** The TINY_READ buffer read into after a draining read of at most half its size. */
+  #rxTiny: Uint8Array | undefined;
+  /** Bytes the last read brought. */
+  #rxLast = 0;
   #parkBudget = 0;
   #remote = "";
+  /** Decoded messages the queue may hold: {@linkcode DECODE_AHEAD}, or no limit but the HWM. */
+  #ahead = DECODE_AHEAD;
+  /** Messages the application took from this pipe (for the check below). */
+  #takes = 0;
+  /** A check whether the application took anything since decoding paused at #ahead is due. */
+  #aheadCheck = false;
 
   constructor(
     owner: PipeOwner,
@@ -270,29 +302,33 @@ export class Pipe {
 
   /**
    * Whether this peer's queue in the socket has room for another message:
-   * under the receive high-water mark, and under the byte bound if one is set.
+   * under the receive high-water mark and the decode-ahead limit, and
+   * under the byte bound if one is set.
    */
   #canDeliver(): boolean {
     const inbox = this.inbox;
     if (inbox === undefined) return true; // not attached: messages are dropped
     const o = this.owner.options;
-    return (o.receiveHighWaterMark === 0 || inbox.size < o.receiveHighWaterMark) &&
+    return inbox.size < this.#ahead &&
+      (o.receiveHighWaterMark === 0 || inbox.size < o.receiveHighWaterMark) &&
       (o.receiveHighWaterMarkBytes === 0 || inbox.bytes < o.receiveHighWaterMarkBytes);
   }
 
   /**
    * Whether a paused peer may be decoded again: its queue fell to the low
-   * water mark (half the high-water marks), so decoding resumes in batches,
-   * not one message per message taken. libzmq's pipe wakes its writer the
-   * same way (pipe.cpp compute_lwm: hwm/2, or hwm - 1024 above 2048).
+   * water mark (half the high-water marks, the message one capped at the
+   * decode-ahead limit), so decoding resumes in batches, not one message per
+   * message taken. libzmq's pipe wakes its writer the same way (pipe.cpp
+   * compute_lwm: hwm/2, or hwm - 1024 above 2048).
    */
   #belowLowWater(): boolean {
     const inbox = this.inbox;
     if (inbox === undefined) return true;
     const o = this.owner.options;
-    const hwm = o.receiveHighWaterMark;
-    const lwm = hwm > 2048 ? hwm - 1024 : (hwm + 1) >> 1;
-    return (hwm === 0 || inbox.size <= lwm) &&
+    const set = o.receiveHighWaterMark;
+    const hwm = set === 0 || set > this.#ahead ? this.#ahead : set;
+    const lwm = hwm === Infinity ? Infinity : hwm > 2048 ? hwm - 1024 : (hwm + 1) >> 1;
+    return inbox.size <= lwm &&
       (o.receiveHighWaterMarkBytes === 0 || inbox.bytes <= o.receiveHighWaterMarkBytes / 2);
   }
 
@@ -302,6 +338,15 @@ export class Pipe {
    * then lets reading go on when none are left.
    */
   checkInbound(): void {
+    this.#takes++;
+    // The application caught up: decode only a little ahead of it again.
+    if (this.#ahead !== DECODE_AHEAD && (this.inbox?.size ?? 0) <= DECODE_AHEAD >> 1) {
+      this.#ahead = DECODE_AHEAD;
+    }
+    this.#resumeDecoding();
+  }
+
+  #resumeDecoding(): void {
     const wake = this.#paused;
     if (wake === undefined || this.#decoding || !this.#belowLowWater()) return;
     const session = this.#session;
@@ -460,22 +505,29 @@ export class Pipe {
         // pause), it is reused from the start. Decided here, at the next
         // read, because a paused session may still hand out views of it.
         // After a read that emptied the socket the next one waits for the
-        // peer: it gets the small buffer, so a quiet peer holds no big one.
-        const want = this.#rxDrained ? FIRST_READ : this.#rxSize;
+        // peer: it gets a small buffer of the pipe's own, so a quiet peer
+        // holds no big one, and a peer whose last read was tiny (an idle one
+        // after its handshake, a request) holds only TINY_READ bytes.
+        const want = this.#rxDrained
+          ? (this.#rxLast <= TINY_READ >> 1 ? TINY_READ : FIRST_READ)
+          : this.#rxSize;
+        if (this.#rxPinned && this.#rx.length - this.#rxUsed < want >> 2) {
+          // Views of the old buffer may be in user hands: never overwrite it.
+          if (this.#rx === this.#rxSmall) this.#rxSmall = undefined;
+          if (this.#rx === this.#rxTiny) this.#rxTiny = undefined;
+          this.#rx = NO_BYTES;
+          this.#rxPinned = false;
+        }
         if (!this.#rxPinned) {
           if (this.#rx.length !== want) {
             giveChunk(this.#rx);
-            this.#rx = want === FIRST_READ
+            this.#rx = want === TINY_READ
+              ? (this.#rxTiny ??= new Uint8Array(TINY_READ))
+              : want === FIRST_READ
               ? (this.#rxSmall ??= new Uint8Array(FIRST_READ))
               : takeChunk(want);
           }
           this.#rxUsed = 0;
-        } else if (this.#rx.length - this.#rxUsed < want >> 2) {
-          // Views of the old buffer may be in user hands: never overwrite it.
-          if (this.#rx === this.#rxSmall) this.#rxSmall = undefined;
-          this.#rx = new Uint8Array(want);
-          this.#rxUsed = 0;
-          this.#rxPinned = false;
         }
         const view = this.#rxUsed === 0 ? this.#rx : this.#rx.subarray(this.#rxUsed);
         const n = await conn.read(view);
@@ -485,6 +537,7 @@ export class Pipe {
           return;
         }
         this.#rxDrained = n < view.length;
+        this.#rxLast = n;
         if (!this.#rxDrained && view.length >= this.#rxSize && this.#rxSize < CHUNK) {
           this.#rxSize *= 2;
         }
@@ -499,6 +552,32 @@ export class Pipe {
         this.#finish({ reason: error.message, error });
       }
     }
+  }
+
+  /**
+   * Decoding paused at the decode-ahead limit: if the application takes
+   * nothing before the next macrotask it is not consuming (it may never
+   * read), so the queue may fill to the high-water mark as libzmq's would.
+   * While it takes, the check repeats once a turn until the pause ends.
+   */
+  #checkAhead(): void {
+    const inbox = this.inbox;
+    // At or under the low water mark decoding resumes without a take.
+    if (inbox === undefined || inbox.size <= DECODE_AHEAD >> 1) return;
+    const hwm = this.owner.options.receiveHighWaterMark;
+    if (hwm !== 0 && hwm <= DECODE_AHEAD) return;
+    this.#aheadCheck = true;
+    const takes = this.#takes;
+    macrotask(() => {
+      this.#aheadCheck = false;
+      if (this.#conn === undefined) return;
+      // Still taking: look again next turn, the application may stop any time.
+      if (this.#takes !== takes) this.#checkAhead();
+      else {
+        this.#ahead = Infinity;
+        this.#resumeDecoding();
+      }
+    });
   }
 
   /** Whether reading must wait: the peer's queue is full, the session paused, or parked out. */
@@ -534,8 +613,9 @@ export class Pipe {
   }
 
   #releaseReadBuffer(): void {
-    this.#rx = new Uint8Array(0);
+    this.#rx = NO_BYTES;
     this.#rxSmall = undefined;
+    this.#rxTiny = undefined;
     this.#rxUsed = 0;
     this.#rxPinned = false;
   }
@@ -558,8 +638,11 @@ export class Pipe {
     } finally {
       this.#decoding = false;
     }
+    if (!this.#aheadCheck && this.#ahead === DECODE_AHEAD) this.#checkAhead();
     // Views of the read buffer are out (large frames): it must not be overwritten.
-    if (session.retainsInput) this.#rxPinned = true;
+    // Input the session holds while paused pins it only until decoded: nothing
+    // is read meanwhile, and once resumed the held bytes are copies or views.
+    if (session.retainsInput && !session.paused) this.#rxPinned = true;
     this.#flush();
     this.#armTimer();
   }

@@ -18,7 +18,7 @@
 import { ZmqError } from "../src/errors.ts";
 import type { Connection } from "../src/transport/types.ts";
 import { Errno, errnoError } from "./_errno.ts";
-import type { Ring } from "./_ring.ts";
+import type { Ring, SendWatcher } from "./_ring.ts";
 
 /** Slots (of `slotSize` bytes each) gathered into one SENDMSG. */
 export const MAX_SEND_SLOTS = 16;
@@ -36,7 +36,7 @@ interface Segment {
 }
 
 /** A native connection; created by the listener and transport only. */
-export class NativeConnection implements Connection, Disposable {
+export class NativeConnection implements Connection, Disposable, SendWatcher {
   readonly localEndpoint: string;
   readonly remoteEndpoint: string;
   #ring: Ring;
@@ -50,6 +50,9 @@ export class NativeConnection implements Connection, Disposable {
   #recvSlot = -1;
   #spare = -1;
   #sendOp = -1;
+  #watchOp = -1;
+  /** The last receive filled its slot: more is probably waiting in the socket. */
+  #busy = false;
   #sendSlots = new Uint32Array(MAX_SEND_SLOTS);
   #tail: Promise<unknown> = Promise.resolve();
 
@@ -115,6 +118,22 @@ export class NativeConnection implements Connection, Disposable {
         return;
       }
     }
+    while (this.#busy) {
+      // A busy stream: one direct recv() instead of a RECV, its doorbell and a wake.
+      const n = ring.sym.mq_recv_now(ring.ctx, this.#fd, slot, 0, ring.slotSize);
+      if (n === -Errno.EAGAIN || n === -Errno.EINTR) {
+        this.#busy = false;
+        break;
+      }
+      this.#received(slot, n);
+      if (n <= 0 || this.#closed || this.#eof || this.#error || this.#segments.length >= 2) return;
+      slot = this.#spare >= 0 ? this.#spare : ring.allocSlot();
+      this.#spare = -1;
+      if (slot < 0) {
+        ring.slotsFreed().then(this.#arm);
+        return;
+      }
+    }
     let op: number;
     try {
       op = ring.allocOp();
@@ -143,15 +162,22 @@ export class NativeConnection implements Connection, Disposable {
       this.#ring.freeSlot(slot);
       return;
     }
+    this.#received(slot, res);
+    if (res > 0) this.#arm();
+  };
+
+  /** Hands a receive's result (bytes, 0 at end of stream, or -errno) to the readers. */
+  #received(slot: number, res: number): void {
     if (res > 0) {
+      this.#busy = res === this.#ring.slotSize;
       this.#segments.push({ slot, off: 0, end: res });
       while (this.#reads.length > 0 && this.#segments.length > 0) {
         const read = this.#reads.shift()!;
         read.resolve(this.#copyOut(read.buffer));
       }
-      this.#arm();
       return;
     }
+    this.#busy = false;
     this.#releaseSlot(slot);
     if (res === 0 || res === -Errno.ECANCELED) {
       this.#eof = true;
@@ -159,7 +185,7 @@ export class NativeConnection implements Connection, Disposable {
     } else {
       this.#fail(errnoError(-res, "Read failed", this.#ring.describe, "ECONNRESET"));
     }
-  };
+  }
 
   #fail(err: ZmqError): void {
     this.#error ??= err;
@@ -231,6 +257,7 @@ export class NativeConnection implements Connection, Disposable {
       let done = 0;
       const finish = (err?: ZmqError) => {
         this.#sendOp = -1;
+        ring.sendDone(this);
         ring.freeSlots(this.#sendSlots, n);
         if (err) reject(err);
         else resolve();
@@ -272,11 +299,33 @@ export class NativeConnection implements Connection, Disposable {
           return;
         }
         this.#sendOp = op;
+        ring.sendStarted(this);
         ring.start(op, onSent);
       };
       submit();
     });
   }
+
+  watchSend(): void {
+    if (this.#closed || this.#sendOp < 0 || this.#watchOp >= 0) return;
+    const ring = this.#ring;
+    let op: number;
+    try {
+      op = ring.allocOp();
+    } catch {
+      return; // Out of op ids: the send's completion is seen at the next wake.
+    }
+    if (ring.sym.mq_prep_pollout(ring.ctx, op, this.#fd) < 0) {
+      ring.releaseOp(op);
+      return;
+    }
+    this.#watchOp = op;
+    ring.start(op, this.#onWatch);
+  }
+
+  #onWatch = (): void => {
+    this.#watchOp = -1;
+  };
 
   close(): void {
     if (this.#closed) return;
@@ -285,6 +334,8 @@ export class NativeConnection implements Connection, Disposable {
     for (const read of this.#reads.splice(0)) read.resolve(null);
     if (this.#recvOp >= 0) ring.cancel(this.#recvOp);
     if (this.#sendOp >= 0) ring.cancel(this.#sendOp);
+    if (this.#watchOp >= 0) ring.cancel(this.#watchOp);
+    ring.sendDone(this);
     // Submit before closing: submitted operations keep their own reference
     // to the socket, and the fd number must not be reused under a prepared SQE.
     ring.flushNow();

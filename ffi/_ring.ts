@@ -16,6 +16,7 @@
  */
 
 import { ZmqError } from "../src/errors.ts";
+import { macrotask } from "../src/socket/_macrotask.ts";
 import { Errno, errnoError } from "./_errno.ts";
 import { ABI_VERSION, SYMBOLS, type Symbols } from "./_symbols.ts";
 
@@ -35,6 +36,16 @@ export interface RingOptions {
 
 /** Called once with the completion's `res` (bytes, fd, or `-errno`). */
 export type Handler = (res: number) => void;
+
+/**
+ * A connection with a send in flight. Sends carry no doorbell (most complete
+ * inline, inside the `io_uring_enter` that submits them); before the pump
+ * parks, each one still in flight is asked to arm a POLLOUT watch that does.
+ */
+export interface SendWatcher {
+  /** Arms the connection's POLLOUT+doorbell watch unless one is armed already. */
+  watchSend(): void;
+}
 
 /** Something the ring closes when the library closes. */
 export interface Closable {
@@ -134,7 +145,9 @@ export class Ring {
   #pumping = false;
   #waitCall: Promise<number> | undefined;
   #flushQueued = false;
+  #turnQueued = false;
   #resources = new Set<Closable>();
+  #sending = new Set<SendWatcher>();
   #slotWaiters: (() => void)[] = [];
   #drainWaiters: (() => void)[] = [];
   #closing: Promise<void> | undefined;
@@ -291,6 +304,16 @@ export class Ring {
     this.#scheduleFlush();
   }
 
+  /** Marks a connection as having a send in flight (see {@linkcode SendWatcher}). */
+  sendStarted(conn: SendWatcher): void {
+    this.#sending.add(conn);
+  }
+
+  /** The connection's sends have all completed. */
+  sendDone(conn: SendWatcher): void {
+    this.#sending.delete(conn);
+  }
+
   /** Asks the kernel to cancel an in-flight operation (it completes with `-ECANCELED`). */
   cancel(op: number): void {
     if (!this.destroyed && this.#handlers[op]) this.sym.mq_prep_cancel(this.ctx, op);
@@ -311,8 +334,38 @@ export class Ring {
     this.#flushQueued = false;
     if (this.destroyed) return;
     this.#submit();
+    if (this.#sending.size > 0 && this.#bell !== undefined && !this.#turnQueued) {
+      this.#turnQueued = true;
+      macrotask(this.#afterTurn);
+    }
     if (this.inflight > 0) this.#startPump();
   };
+
+  /**
+   * Runs one macrotask after sends were submitted without a doorbell: reaps
+   * those that completed inside the io_uring_enter, and arms a POLLOUT watch
+   * (which does ring) for any still waiting for room, since a parked pump
+   * would not see them otherwise. Not reaping in the submitting microtask is
+   * deliberate: a write() that resolved at once would make the socket layer
+   * flush again within the same turn, in smaller batches (measured on
+   * PUB→100 SUB: 0.48 send completions and 35 µs CPU per published message
+   * instead of 0.14 and 24 µs).
+   */
+  #afterTurn = (): void => {
+    this.#turnQueued = false;
+    if (this.destroyed) return;
+    this.#reap();
+    this.#watchSends();
+  };
+
+  /** Arms a watch for every send still in flight; true if that prepared SQEs. */
+  #watchSends(): boolean {
+    if (this.#sending.size === 0) return false;
+    for (const conn of this.#sending) conn.watchSend();
+    if (!this.#pendingSqes()) return false;
+    this.#submit();
+    return true;
+  }
 
   #startPump(): void {
     if (this.#pumping || this.destroyed) return;
@@ -327,6 +380,10 @@ export class Ring {
     if (rc < 0 && rc !== -Errno.EBUSY && rc !== -Errno.EAGAIN && rc !== -Errno.EINTR) {
       reportError(errnoError(-rc, "io_uring_enter failed", this.describe, "EAGAIN"));
     }
+  }
+
+  #pendingSqes(): boolean {
+    return this.sym.mq_stats(this.ctx, this.#stats) > 0 && this.#stats[2] > 0;
   }
 
   #cqReady(): boolean {
@@ -376,6 +433,8 @@ export class Ring {
         this.#reap();
         if (this.inflight === 0) break;
         if (this.#cqReady()) continue;
+        // Sends left waiting for room have no doorbell of their own.
+        if (this.#bell !== undefined && this.#watchSends()) continue;
         if (this.#bell !== undefined) {
           let n: number | null = null;
           try {

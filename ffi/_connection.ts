@@ -151,7 +151,9 @@ export class NativeConnection implements Connection, Disposable, SendWatcher {
     }
     this.#recvOp = op;
     this.#recvSlot = slot;
-    ring.start(op, this.#onRecv);
+    // Lazy only when no reader waits: an armed-ahead receive can ride along
+    // with the next send's submission.
+    ring.start(op, this.#onRecv, this.#reads.length === 0);
   };
 
   #onRecv = (res: number): void => {

@@ -52,8 +52,8 @@ export const SYMBOLS = {
   },
   /** int mq_prep_pollout(mq_ctx *ctx, uint32_t op, int fd); */
   mq_prep_pollout: { parameters: ["pointer", "u32", "i32"], result: "i32" },
-  /** int mq_recv_now(mq_ctx *ctx, int fd, uint32_t slot, uint32_t off, uint32_t len); */
-  mq_recv_now: { parameters: ["pointer", "i32", "u32", "u32", "u32"], result: "i32" },
+  /** int mq_recv_now(int fd, uint8_t *buf, uint32_t len); -- synchronous, MSG_DONTWAIT */
+  mq_recv_now: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   /** int mq_prep_accept(mq_ctx *ctx, uint32_t op, int fd); */
   mq_prep_accept: { parameters: ["pointer", "u32", "i32"], result: "i32" },
   /** int mq_prep_connect(mq_ctx *ctx, uint32_t op, int fd); */

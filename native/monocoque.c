@@ -439,16 +439,16 @@ MQ_API int mq_prep_pollout(mq_ctx *ctx, uint32_t op, int fd) {
 }
 
 /*
- * recv(MSG_DONTWAIT) of up to len bytes into slot at offset off, now, on the
- * calling thread: bytes, 0 at end of stream, or -errno (-EAGAIN: nothing
- * there). Used while a stream is busy (the last receive filled its slot), where
- * one direct system call replaces a RECV submission, its doorbell and a wake.
+ * recv(MSG_DONTWAIT) of up to len bytes into buf, now, on the calling thread:
+ * bytes, 0 at end of stream, or -errno (-EAGAIN: nothing there). buf may be
+ * JavaScript memory: the call is synchronous, so the kernel is done with it
+ * when this returns. Used while a stream is busy (the last receive filled its
+ * buffer), where one direct system call into the reader's buffer replaces a
+ * RECV, its doorbell, a wake and the copy out of the slab.
  */
-MQ_API int mq_recv_now(mq_ctx *ctx, int fd, uint32_t slot, uint32_t off, uint32_t len) {
-  if (slot >= ctx->slot_count || off > ctx->slot_size || len > ctx->slot_size - off)
-    return -EINVAL;
+MQ_API int mq_recv_now(int fd, uint8_t *buf, uint32_t len) {
   ssize_t n;
-  do n = recv(fd, ctx->slab + (size_t)slot * ctx->slot_size + off, len, MSG_DONTWAIT);
+  do n = recv(fd, buf, len, MSG_DONTWAIT);
   while (n < 0 && errno == EINTR);
   return n < 0 ? -errno : (int)n;
 }

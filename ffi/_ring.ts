@@ -53,6 +53,9 @@ export interface Closable {
 }
 
 const IORING_SQ_CQ_OVERFLOW = 2;
+/** Sends in one turn from which the turn gets its own doorbell (see #flushTask). */
+const TURN_BELL_SENDS = 4;
+const ignore: Handler = () => {};
 const DRAIN_TIMEOUT_MS = 5000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -146,6 +149,7 @@ export class Ring {
   #waitCall: Promise<number> | undefined;
   #flushQueued = false;
   #turnQueued = false;
+  #sendsThisTurn = 0;
   #resources = new Set<Closable>();
   #sending = new Set<SendWatcher>();
   #slotWaiters: (() => void)[] = [];
@@ -317,6 +321,7 @@ export class Ring {
   /** Marks a connection as having a send in flight (see {@linkcode SendWatcher}). */
   sendStarted(conn: SendWatcher): void {
     this.#sending.add(conn);
+    this.#sendsThisTurn++;
   }
 
   /** The connection's sends have all completed. */
@@ -343,8 +348,15 @@ export class Ring {
   #flushTask = (): void => {
     this.#flushQueued = false;
     if (this.destroyed) return;
+    // A turn that sends to many peers (fan-out) gets one doorbell of its own,
+    // a NOP linked to it: the pump then reaps every send of the turn at the
+    // next poll of the event loop, which lets the next batches grow as large
+    // as a per-send doorbell did, for one doorbell instead of one per peer.
+    const spread = this.#sendsThisTurn >= TURN_BELL_SENDS && this.#bell !== undefined;
+    this.#sendsThisTurn = 0;
+    if (spread) this.#turnBell();
     this.#submit();
-    if (this.#sending.size > 0 && this.#bell !== undefined && !this.#turnQueued) {
+    if (!spread && this.#sending.size > 0 && this.#bell !== undefined && !this.#turnQueued) {
       this.#turnQueued = true;
       macrotask(this.#afterTurn);
     }
@@ -370,6 +382,21 @@ export class Ring {
     if (this.#bell !== undefined) this.#watchSends();
     if (this.inflight > 0) this.#startPump();
   };
+
+  #turnBell(): void {
+    let op: number;
+    try {
+      op = this.allocOp();
+    } catch {
+      return;
+    }
+    if (this.sym.mq_prep_nop(this.ctx, op) < 0) {
+      this.releaseOp(op);
+      return;
+    }
+    this.#handlers[op] = ignore;
+    this.inflight++;
+  }
 
   /** Arms a watch for every send still in flight; true if that prepared SQEs. */
   #watchSends(): boolean {

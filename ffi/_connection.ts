@@ -5,12 +5,17 @@
  * the caller's buffer (and what does not fit waits in the slot for the next
  * read). After the first `read()`, one RECV stays armed ahead of the reader
  * while at most two received slots wait, so the kernel can fill the next slot
- * while JavaScript decodes the previous one.
+ * while JavaScript decodes the previous one. Once a receive fills its buffer
+ * (a busy stream), reads are synchronous `recv(MSG_DONTWAIT)` calls straight
+ * into the reader's buffer until one finds nothing: one system call and one
+ * copy, with no doorbell or wake.
  *
  * Send: one `write()` call's buffers are gathered (one copy) into slab slots
  * and sent with one SENDMSG (`MSG_WAITALL`) over those slots' iovecs, up to
  * {@linkcode MAX_SEND_SLOTS} slots per SENDMSG. Slots stay allocated until
- * the SENDMSG completes. Overlapping `write()` calls are serialised.
+ * the SENDMSG completes. Overlapping `write()` calls are serialised. A
+ * SENDMSG carries no doorbell; the ring asks {@linkcode NativeConnection.watchSend}
+ * to arm a POLLOUT watch that does when a send has to wait for room.
  *
  * @module
  */
@@ -74,7 +79,8 @@ export class NativeConnection implements Connection, Disposable, SendWatcher {
     if (this.#error) return Promise.reject(this.#error);
     if (this.#eof) return Promise.resolve(null);
     if (buffer.length === 0) return Promise.resolve(0);
-    if (this.#busy && this.#recvOp < 0) {
+    // Not ahead of earlier readers still waiting (e.g. for a free slot).
+    if (this.#busy && this.#recvOp < 0 && this.#reads.length === 0) {
       const n = this.#readNow(buffer);
       if (n !== undefined) return n;
     }

@@ -4,8 +4,14 @@
  * submits everything prepared in a turn with one `io_uring_enter`, reads
  * completions straight from the mmapped CQ through views made once at start,
  * and parks on the doorbell (a Deno-native unix socket that the kernel writes
- * to after each completion, through a hard-linked SEND) or, without one, on a
- * `nonblocking` `io_uring_enter` wait on Deno's pool.
+ * to after each completion JavaScript waits for, through a hard-linked SEND)
+ * or, without one, on a `nonblocking` `io_uring_enter` wait on Deno's pool.
+ * Sends carry no doorbell (see {@linkcode SendWatcher}); a turn that sends to
+ * many peers gets one, and receives armed ahead ride along with the turn's
+ * next submission. `ffi/README.md` has the system-call model behind this.
+ *
+ * Memory note: `mq_recv_now` is the one call given JavaScript memory; it is
+ * synchronous, so the kernel is done with the buffer when it returns.
  *
  * Memory rules: the kernel only ever sees slab slots and C-owned op storage;
  * a slot handed to an operation stays allocated until that operation's

@@ -5,12 +5,17 @@
  * the caller's buffer (and what does not fit waits in the slot for the next
  * read). After the first `read()`, one RECV stays armed ahead of the reader
  * while at most two received slots wait, so the kernel can fill the next slot
- * while JavaScript decodes the previous one.
+ * while JavaScript decodes the previous one. Once a receive fills its buffer
+ * (a busy stream), reads are synchronous `recv(MSG_DONTWAIT)` calls straight
+ * into the reader's buffer until one finds nothing: one system call and one
+ * copy, with no doorbell or wake.
  *
  * Send: one `write()` call's buffers are gathered (one copy) into slab slots
  * and sent with one SENDMSG (`MSG_WAITALL`) over those slots' iovecs, up to
  * {@linkcode MAX_SEND_SLOTS} slots per SENDMSG. Slots stay allocated until
- * the SENDMSG completes. Overlapping `write()` calls are serialised.
+ * the SENDMSG completes. Overlapping `write()` calls are serialised. A
+ * SENDMSG carries no doorbell; the ring asks {@linkcode NativeConnection.watchSend}
+ * to arm a POLLOUT watch that does when a send has to wait for room.
  *
  * @module
  */
@@ -18,7 +23,7 @@
 import { ZmqError } from "../src/errors.ts";
 import type { Connection } from "../src/transport/types.ts";
 import { Errno, errnoError } from "./_errno.ts";
-import type { Ring } from "./_ring.ts";
+import type { Ring, SendWatcher } from "./_ring.ts";
 
 /** Slots (of `slotSize` bytes each) gathered into one SENDMSG. */
 export const MAX_SEND_SLOTS = 16;
@@ -36,7 +41,7 @@ interface Segment {
 }
 
 /** A native connection; created by the listener and transport only. */
-export class NativeConnection implements Connection, Disposable {
+export class NativeConnection implements Connection, Disposable, SendWatcher {
   readonly localEndpoint: string;
   readonly remoteEndpoint: string;
   #ring: Ring;
@@ -50,6 +55,9 @@ export class NativeConnection implements Connection, Disposable {
   #recvSlot = -1;
   #spare = -1;
   #sendOp = -1;
+  #watchOp = -1;
+  /** The last receive filled its slot: more is probably waiting in the socket. */
+  #busy = false;
   #sendSlots = new Uint32Array(MAX_SEND_SLOTS);
   #tail: Promise<unknown> = Promise.resolve();
 
@@ -71,10 +79,38 @@ export class NativeConnection implements Connection, Disposable {
     if (this.#error) return Promise.reject(this.#error);
     if (this.#eof) return Promise.resolve(null);
     if (buffer.length === 0) return Promise.resolve(0);
+    // Not ahead of earlier readers still waiting (e.g. for a free slot).
+    if (this.#busy && this.#recvOp < 0 && this.#reads.length === 0) {
+      const n = this.#readNow(buffer);
+      if (n !== undefined) return n;
+    }
     return new Promise((resolve, reject) => {
       this.#reads.push({ buffer, resolve, reject });
       this.#arm();
     });
+  }
+
+  /**
+   * One synchronous recv(MSG_DONTWAIT) straight into the reader's buffer, for
+   * a stream whose last receive filled its buffer: one system call and one
+   * copy, as Deno's own sockets do, instead of a RECV into the slab, its
+   * doorbell, a wake and a second copy. `undefined` when nothing is there yet.
+   */
+  #readNow(buffer: Uint8Array): Promise<number | null> | undefined {
+    const ring = this.#ring;
+    const n = ring.sym.mq_recv_now(this.#fd, buffer, buffer.length);
+    if (n > 0) {
+      this.#busy = n === buffer.length;
+      return Promise.resolve(n);
+    }
+    this.#busy = false;
+    if (n === -Errno.EAGAIN || n === -Errno.EINTR) return undefined;
+    if (n === 0) {
+      this.#eof = true;
+      return Promise.resolve(null);
+    }
+    this.#fail(errnoError(-n, "Read failed", ring.describe, "ECONNRESET"));
+    return Promise.reject(this.#error);
   }
 
   #copyOut(buffer: Uint8Array): number {
@@ -104,6 +140,8 @@ export class NativeConnection implements Connection, Disposable {
   #arm = (): void => {
     if (this.#closed || this.#eof || this.#error || this.#recvOp >= 0) return;
     if (this.#segments.length >= 2) return;
+    // A busy stream is read by the next read() directly (see #readNow).
+    if (this.#busy && this.#reads.length === 0) return;
     const ring = this.#ring;
     let slot = this.#spare;
     if (slot >= 0) {
@@ -132,7 +170,9 @@ export class NativeConnection implements Connection, Disposable {
     }
     this.#recvOp = op;
     this.#recvSlot = slot;
-    ring.start(op, this.#onRecv);
+    // Lazy only when no reader waits: an armed-ahead receive can ride along
+    // with the next send's submission.
+    ring.start(op, this.#onRecv, this.#reads.length === 0);
   };
 
   #onRecv = (res: number): void => {
@@ -143,15 +183,22 @@ export class NativeConnection implements Connection, Disposable {
       this.#ring.freeSlot(slot);
       return;
     }
+    this.#received(slot, res);
+    if (res > 0) this.#arm();
+  };
+
+  /** Hands a receive's result (bytes, 0 at end of stream, or -errno) to the readers. */
+  #received(slot: number, res: number): void {
     if (res > 0) {
+      this.#busy = res === this.#ring.slotSize;
       this.#segments.push({ slot, off: 0, end: res });
       while (this.#reads.length > 0 && this.#segments.length > 0) {
         const read = this.#reads.shift()!;
         read.resolve(this.#copyOut(read.buffer));
       }
-      this.#arm();
       return;
     }
+    this.#busy = false;
     this.#releaseSlot(slot);
     if (res === 0 || res === -Errno.ECANCELED) {
       this.#eof = true;
@@ -159,7 +206,7 @@ export class NativeConnection implements Connection, Disposable {
     } else {
       this.#fail(errnoError(-res, "Read failed", this.#ring.describe, "ECONNRESET"));
     }
-  };
+  }
 
   #fail(err: ZmqError): void {
     this.#error ??= err;
@@ -231,6 +278,7 @@ export class NativeConnection implements Connection, Disposable {
       let done = 0;
       const finish = (err?: ZmqError) => {
         this.#sendOp = -1;
+        ring.sendDone(this);
         ring.freeSlots(this.#sendSlots, n);
         if (err) reject(err);
         else resolve();
@@ -272,11 +320,33 @@ export class NativeConnection implements Connection, Disposable {
           return;
         }
         this.#sendOp = op;
+        ring.sendStarted(this);
         ring.start(op, onSent);
       };
       submit();
     });
   }
+
+  watchSend(): void {
+    if (this.#closed || this.#sendOp < 0 || this.#watchOp >= 0) return;
+    const ring = this.#ring;
+    let op: number;
+    try {
+      op = ring.allocOp();
+    } catch {
+      return; // Out of op ids: the send's completion is seen at the next wake.
+    }
+    if (ring.sym.mq_prep_pollout(ring.ctx, op, this.#fd) < 0) {
+      ring.releaseOp(op);
+      return;
+    }
+    this.#watchOp = op;
+    ring.start(op, this.#onWatch);
+  }
+
+  #onWatch = (): void => {
+    this.#watchOp = -1;
+  };
 
   close(): void {
     if (this.#closed) return;
@@ -285,6 +355,8 @@ export class NativeConnection implements Connection, Disposable {
     for (const read of this.#reads.splice(0)) read.resolve(null);
     if (this.#recvOp >= 0) ring.cancel(this.#recvOp);
     if (this.#sendOp >= 0) ring.cancel(this.#sendOp);
+    if (this.#watchOp >= 0) ring.cancel(this.#watchOp);
+    ring.sendDone(this);
     // Submit before closing: submitted operations keep their own reference
     // to the socket, and the fd number must not be reused under a prepared SQE.
     ring.flushNow();

@@ -9,7 +9,7 @@
  */
 
 /** ABI version this binding expects from `mq_version()`. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /** The FFI interface of `libmonocoque.so`. */
 export const SYMBOLS = {
@@ -50,6 +50,10 @@ export const SYMBOLS = {
     parameters: ["pointer", "u32", "i32", "buffer", "u32", "u32", "u32"],
     result: "i32",
   },
+  /** int mq_prep_pollout(mq_ctx *ctx, uint32_t op, int fd); */
+  mq_prep_pollout: { parameters: ["pointer", "u32", "i32"], result: "i32" },
+  /** int mq_recv_now(int fd, uint8_t *buf, uint32_t len); -- synchronous, MSG_DONTWAIT */
+  mq_recv_now: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   /** int mq_prep_accept(mq_ctx *ctx, uint32_t op, int fd); */
   mq_prep_accept: { parameters: ["pointer", "u32", "i32"], result: "i32" },
   /** int mq_prep_connect(mq_ctx *ctx, uint32_t op, int fd); */

@@ -29,9 +29,10 @@ export interface NativeLibraryOptions {
   /** Completion queue entries; also bounds the operations in flight. Default 16384. */
   completionEntries?: number;
   /**
-   * `"doorbell"` (default): every operation is hard-linked to an 8-byte
-   * write to a unix socket that Deno reads natively, so waking costs no extra
-   * thread; needs `--allow-net` (an abstract unix socket), and falls back to
+   * `"doorbell"` (default): every operation JavaScript waits for (receives,
+   * accepts, connects, sends left waiting for room) is hard-linked to an
+   * 8-byte write to a unix socket that Deno reads natively, so waking costs no
+   * extra thread; needs `--allow-net` (an abstract unix socket), and falls back to
    * `"wait"` without it. `"wait"`: a `nonblocking` `io_uring_enter` on Deno's
    * blocking pool.
    */

@@ -38,6 +38,14 @@ const BACKLOG = 1024;
  * Needs `--allow-ffi`; with `--allow-net` the ring wakes the event loop
  * through a doorbell socket (faster), otherwise through a pool thread.
  *
+ * Where it pays: a publisher (PUB, XPUB) writing to many peers, where one
+ * `io_uring_enter` carries every peer's writes of a turn. Keep
+ * latency-bound sockets (REQ, REP, request-reply DEALER/ROUTER) on the
+ * default transport: each wake takes a longer path here (measured: about
+ * half the round trips per second). On a single flow it ties the default
+ * transport. The transport is chosen per socket, so a process can mix both;
+ * `ffi/README.md` has the measurements.
+ *
  * @example Echo over loopback (needs `--allow-ffi` and `deno task build:native`)
  * ```ts ignore
  * import { loadNative, NativeTransport } from "@monocoque/zmtp/native";

@@ -22,6 +22,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,7 +38,7 @@
 #include <unistd.h>
 
 #define MQ_API __attribute__((visibility("default")))
-#define MQ_ABI_VERSION 1
+#define MQ_ABI_VERSION 2
 
 /* user_data values reserved for submissions JS does not track. */
 #define MQ_UD_BELL 0xFFFFFFFFu
@@ -406,7 +407,12 @@ MQ_API int mq_prep_send(mq_ctx *ctx, uint32_t op, int fd, const uint32_t *slots,
   memset(&o->msg, 0, sizeof o->msg);
   o->msg.msg_iov = o->iov;
   o->msg.msg_iovlen = cnt;
-  struct io_uring_sqe *sqe = op_sqe(ctx, op);
+  /* No doorbell: a send into a socket with room completes inline, inside the
+   * io_uring_enter that submits it, and JS reaps it right there; a linked
+   * doorbell would only wake the event loop for a completion already seen.
+   * A send that has to wait for room is watched by mq_prep_pollout. */
+  struct io_uring_sqe *sqe = get_sqes(ctx, 1);
+  if (sqe) sqe->user_data = op;
   if (!sqe) return -EBUSY;
   sqe->opcode = IORING_OP_SENDMSG;
   sqe->fd = fd;
@@ -414,6 +420,37 @@ MQ_API int mq_prep_send(mq_ctx *ctx, uint32_t op, int fd, const uint32_t *slots,
   sqe->len = 1;
   sqe->msg_flags = MSG_WAITALL | MSG_NOSIGNAL;
   return 0;
+}
+
+/*
+ * POLL_ADD (one shot) for POLLOUT on fd, hard-linked to a doorbell SEND: wakes
+ * a parked JS thread once a send left in flight (no room in the socket
+ * buffer) can progress. The send's own completion comes separately; a wake
+ * before it is harmless (JS re-arms the watch before parking again).
+ */
+MQ_API int mq_prep_pollout(mq_ctx *ctx, uint32_t op, int fd) {
+  if (op >= ctx->max_ops) return -EINVAL;
+  struct io_uring_sqe *sqe = op_sqe(ctx, op);
+  if (!sqe) return -EBUSY;
+  sqe->opcode = IORING_OP_POLL_ADD;
+  sqe->fd = fd;
+  sqe->poll32_events = POLLOUT | POLLERR | POLLHUP;
+  return 0;
+}
+
+/*
+ * recv(MSG_DONTWAIT) of up to len bytes into buf, now, on the calling thread:
+ * bytes, 0 at end of stream, or -errno (-EAGAIN: nothing there). buf may be
+ * JavaScript memory: the call is synchronous, so the kernel is done with it
+ * when this returns. Used while a stream is busy (the last receive filled its
+ * buffer), where one direct system call into the reader's buffer replaces a
+ * RECV, its doorbell, a wake and the copy out of the slab.
+ */
+MQ_API int mq_recv_now(int fd, uint8_t *buf, uint32_t len) {
+  ssize_t n;
+  do n = recv(fd, buf, len, MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  return n < 0 ? -errno : (int)n;
 }
 
 /* ACCEPT on a listening socket; the completion's res is the new fd. */

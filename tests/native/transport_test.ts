@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { NativeLibrary, type NativeLibraryOptions, NativeTransport } from "../../ffi/mod.ts";
 import { ZmqError } from "../../src/errors.ts";
 import type { Connection, Endpoint, Listener } from "../../src/transport/types.ts";
+import { withTimeout } from "../_util/timeout.ts";
 import { available, LIBRARY_PATH, random, randomBytes, until } from "./_native.ts";
 
 const ignore = !available;
@@ -434,5 +435,103 @@ Deno.test({
       4,
     );
     listener.close();
+  },
+});
+
+Deno.test({
+  name: "NativeConnection.write() waiting for room completes once the peer reads",
+  ignore,
+  async fn() {
+    await using lib = open();
+    const transport = new NativeTransport(lib);
+    const listener = await transport.listen({ transport: "tcp", host: "127.0.0.1", port: 0 });
+    // The peer is a Deno socket, so the native side has nothing in flight but
+    // the SENDMSG: 32 MiB cannot fit in the socket buffers, the send waits
+    // for room, and only its POLLOUT watch can wake the parked pump (sends
+    // carry no doorbell of their own).
+    const [peer, server] = await Promise.all([
+      Deno.connect({ hostname: "127.0.0.1", port: portOf(listener) }),
+      listener.accept(),
+    ]);
+    assert.ok(server);
+    const data = randomBytes(32 * 1024 * 1024, 7);
+    const writing = server.write([data]);
+    await until(() => lib.stats().slotsInUse > 0, "the write to be in flight");
+    const received = new Uint8Array(data.length);
+    const reading = (async () => {
+      let got = 0;
+      while (got < data.length) {
+        const n = await peer.read(received.subarray(got));
+        assert.notEqual(n, null, `stream ended after ${got} bytes`);
+        got += n!;
+      }
+    })();
+    await withTimeout(reading, 20_000, "the peer reading 32 MiB");
+    await withTimeout(writing, 20_000, "the write to complete");
+    assert.ok(received.every((byte, i) => byte === data[i]), "received bytes differ");
+    peer.close();
+    server.close();
+    listener.close();
+    assert.equal(lib.stats().slotsInUse, 0);
+  },
+});
+
+Deno.test({
+  name: "NativeConnection reads a busy stream to its end, then null",
+  ignore,
+  async fn() {
+    await using lib = open();
+    const transport = new NativeTransport(lib);
+    const [client, server, listener] = await tcpPair(transport);
+    const data = randomBytes(3 * 1024 * 1024 + 123, 11);
+    await server.write([data]);
+    server.close();
+    const buffer = new Uint8Array(256 * 1024);
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (let n = await client.read(buffer); n !== null; n = await client.read(buffer)) {
+      chunks.push(buffer.slice(0, n));
+      total += n;
+    }
+    assert.equal(total, data.length);
+    const received = new Uint8Array(total);
+    let offset = 0;
+    for (const chunk of chunks) {
+      received.set(chunk, offset);
+      offset += chunk.length;
+    }
+    assert.ok(received.every((byte, i) => byte === data[i]), "received bytes differ");
+    assert.equal(await client.read(buffer), null);
+    client.close();
+    listener.close();
+    assert.equal(lib.stats().slotsInUse, 0);
+  },
+});
+
+Deno.test({
+  name: "NativeTransport completes writes to many peers made in one turn",
+  ignore,
+  async fn() {
+    await using lib = open();
+    const transport = new NativeTransport(lib);
+    const listener = await transport.listen({ transport: "tcp", host: "127.0.0.1", port: 0 });
+    const endpoint: Endpoint = { transport: "tcp", host: "127.0.0.1", port: portOf(listener) };
+    const pairs: [Connection, Connection][] = [];
+    for (let i = 0; i < 8; i++) pairs.push(await pair(transport, listener, endpoint));
+    const message = new TextEncoder().encode("to every peer");
+    for (let round = 0; round < 3; round++) {
+      // No await between the writes: one turn, one io_uring_enter, one doorbell.
+      const writes = pairs.map(([client]) => client.write([message]));
+      await withTimeout(Promise.all(writes), 20_000, "every write to complete");
+      const got = await Promise.all(pairs.map(([, server]) => readExactly(server, message.length)));
+      for (const bytes of got) assert.deepEqual(bytes, message);
+    }
+    for (const [client, server] of pairs) {
+      client.close();
+      server.close();
+    }
+    listener.close();
+    // The receives armed ahead give their slots back once their cancellation completes.
+    await until(() => lib.stats().slotsInUse === 0, "every slot to be free");
   },
 });

@@ -161,7 +161,9 @@ export class FairQueue<K, T> {
 
   /** Whether any source has an item. */
   get empty(): boolean {
-    for (const s of this.#ring) if (s.size > 0) return false;
+    // Indexed: a for-of iterator is an allocation, and this runs per enqueue.
+    const ring = this.#ring;
+    for (let i = 0; i < ring.length; i++) if (ring[i].size > 0) return false;
     return true;
   }
 }

@@ -133,9 +133,10 @@ export class FrameDecoder implements FrameReader {
   // Whether views of the current chunk were handed out or kept.
   #retains = false;
   // The copy of a run of frames of the current chunk, [runStart, runEnd), and its runSize():
-  // at #runAt in #run (a slab, or the run's own copy).
-  #run: Uint8Array = EMPTY_BYTES;
-  #runAt = 0;
+  // Its bytes are in #runBuffer (a slab's, or the run's own copy's) from
+  // #runBase + runStart: a frame at chunk offset pos is at #runBase + pos there.
+  #runBuffer: ArrayBuffer = EMPTY_BYTES.buffer as ArrayBuffer;
+  #runBase = 0;
   #runStart = 0;
   #runEnd = 0;
   #runClass = 0;
@@ -220,7 +221,7 @@ export class FrameDecoder implements FrameReader {
   #usedUp(): number {
     this.#chunk = EMPTY_BYTES;
     this.#pos = 0;
-    this.#run = EMPTY_BYTES;
+    this.#runBuffer = EMPTY_BYTES.buffer as ArrayBuffer;
     this.#runClass = 0;
     this.#body = EMPTY_BYTES;
     return NEED_MORE;
@@ -284,12 +285,7 @@ export class FrameDecoder implements FrameReader {
       this.#copyRun(chunk, pos, pos + size, cls);
     }
     // A constructed view: cheaper than subarray(), which looks up a species constructor.
-    const run = this.#run;
-    this.#body = new Uint8Array(
-      run.buffer,
-      run.byteOffset + this.#runAt + pos - this.#runStart,
-      size,
-    );
+    this.#body = new Uint8Array(this.#runBuffer, this.#runBase + pos, size);
     return FRAME;
   }
 
@@ -318,16 +314,19 @@ export class FrameDecoder implements FrameReader {
       runEnd = next;
     }
     const length = runEnd - pos;
+    let run: Uint8Array;
+    let at = 0;
     if (length <= SMALL_RUN) {
-      this.#run = smallSlab.copy(chunk, pos, runEnd);
-      this.#runAt = smallSlab.at;
+      run = smallSlab.copy(chunk, pos, runEnd);
+      at = smallSlab.at;
     } else if (length <= LARGE_RUN && cls === VIEW_LIMIT) {
-      this.#run = largeSlab.copy(chunk, pos, runEnd);
-      this.#runAt = largeSlab.at;
+      run = largeSlab.copy(chunk, pos, runEnd);
+      at = largeSlab.at;
     } else {
-      this.#run = chunk.slice(pos, runEnd);
-      this.#runAt = 0;
+      run = chunk.slice(pos, runEnd);
     }
+    this.#runBuffer = run.buffer as ArrayBuffer;
+    this.#runBase = run.byteOffset + at - pos;
     this.#runStart = pos;
     this.#runEnd = runEnd;
     this.#runClass = cls;

@@ -107,6 +107,13 @@ function capture(resolve: (value: never) => void, reject: (error: unknown) => vo
   captured.reject = reject;
 }
 
+/**
+ * What a send that queued its message at once returns: one fulfilled promise
+ * shared by all of them (a promise per send is an allocation per message, and
+ * a fulfilled promise takes any number of reactions and keeps none).
+ */
+const SENT: Promise<void> = Promise.resolve();
+
 /** A receive waits for nothing to send. */
 const NO_FRAMES: Message = [];
 
@@ -730,7 +737,7 @@ export class SocketCore implements PipeOwner {
         const after = this.pattern.yieldAfterMs ?? YIELD_AFTER_MS;
         if (now - this.#yieldedAt >= after) return this.#yield(now);
       }
-      return Promise.resolve();
+      return SENT;
     }
     this.#yieldedAt = performance.now();
     const timeout = this.options.sendTimeout;

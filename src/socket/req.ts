@@ -19,6 +19,9 @@ import { Socket } from "./socket.ts";
 
 const EMPTY = new Uint8Array(0);
 
+/** The load balancer's filter: one function, not a closure per send. */
+const hasRoom = (p: Pipe) => p.hasRoom();
+
 /**
  * The request on the wire: `[id?, delimiter, ...frames]`, built as one array
  * of its final length (a spread builds it through the iterator protocol and
@@ -74,7 +77,7 @@ class ReqPattern extends BasePattern {
   }
 
   override trySend(frames: Message): boolean {
-    const pipe = this.peers.next((p) => p.hasRoom());
+    const pipe = this.peers.next(hasRoom);
     if (pipe === undefined) return false;
     this.#target = pipe;
     pipe.enqueue(frames);

@@ -115,7 +115,7 @@ function capture(resolve: (value: never) => void, reject: (error: unknown) => vo
 const SENT: Promise<void> = Promise.resolve();
 
 /** A receive waits for nothing to send. */
-const NO_FRAMES: Message = [];
+const NO_FRAMES: Message = Object.freeze([]) as unknown as Message;
 
 /**
  * A waiting `send()` or `receive()`. A class with every field set in its
@@ -839,6 +839,8 @@ export class SocketCore implements PipeOwner {
       // The common case: no closure, no timer, no listener.
       const promise = new Promise<T>(capture);
       queue.push(new Waiter<T>(captured.resolve as (value: T) => void, captured.reject, frames));
+      // Not kept here: they reach the promise, which will hold the message it gets.
+      captured.resolve = captured.reject = noCleanup;
       return promise;
     }
     return new Promise<T>((resolve, reject) => {

@@ -1,9 +1,16 @@
 /**
  * Incremental, bounded ZMTP frame decoder (RFC 23 "Framing"). It walks a
  * received chunk in place. A frame of at least {@linkcode VIEW_LIMIT} octets
- * wholly inside the chunk comes out as a zero-copy `subarray` view; a smaller
- * one is copied out, so a frame the application keeps costs about its own
- * size instead of pinning the whole read chunk. A frame straddling chunks is
+ * wholly inside the chunk comes out as a zero-copy view; a smaller one is
+ * copied out, so a frame the application keeps pins a bounded copy (see
+ * {@linkcode runSize}) instead of the whole read chunk. Short runs of small
+ * frames are copied into a slab shared by every decoder of the module (8 KiB,
+ * or 64 KiB for frames over 256 octets), bump-allocated and never
+ * overwritten: a request/reply round trip then allocates no `ArrayBuffer`
+ * per message (each costs V8 far more than its bytes: its backing store, its
+ * tracking, and the external-memory pressure that triggers full GCs), and a
+ * kept frame pins at most its slab — libzmq's own granularity (its
+ * `v2_decoder_t` hands out views of an 8 KiB batch). A frame straddling chunks is
  * reassembled into a buffer of its own, allocated only after its declared
  * size passed the `maxMessageSize` check. The limit applies per frame, as
  * libzmq's `v2_decoder_t` applies `ZMQ_MAXMSGSIZE`. Reserved flag bits are
@@ -26,9 +33,10 @@ export const VIEW_LIMIT = 64 * 1024;
  * The most octets (headers included) of a run that copies frames of `size`
  * octets, which is what a kept frame can pin: at least 128 frames per run,
  * within 8 KiB and 64 KiB. Frames under `VIEW_LIMIT` are copied a run of
- * consecutive whole frames of one such class at a time (one allocation and one
- * copy per run: a fresh `ArrayBuffer` costs microseconds in V8, more than
- * decoding a small frame) and handed out as views of their run's copy. The
+ * consecutive whole frames of one such class at a time (one copy per run,
+ * into a shared slab for a short run, else into its own `ArrayBuffer`: a
+ * fresh one costs microseconds in V8, more than decoding a small frame) and
+ * handed out as views of their run's copy. The
  * floor of 8 KiB is libzmq's granularity: its `v2_decoder_t::size_ready`
  * makes frames over 33 octets zero-copy views of its 8 KiB read buffer
  * (`ZMQ_IN_BATCH_SIZE`).
@@ -41,6 +49,49 @@ export function runSize(size: number): number {
   if (size <= 256) return 32768;
   return size < VIEW_LIMIT ? 65536 : 0;
 }
+
+/**
+ * A bump-allocated copy target shared by all decoders: bytes once handed out
+ * are never written again, a full slab is replaced (the old one lives as long
+ * as a view of it does).
+ */
+class Slab {
+  #size: number;
+  #bytes: Uint8Array = EMPTY_BYTES;
+  #used = 0;
+
+  constructor(size: number) {
+    this.#size = size;
+  }
+
+  /** Copies `chunk[start, end)` in; returns the slab it is in, with `at` its offset there. */
+  copy(chunk: Uint8Array, start: number, end: number): Uint8Array {
+    const length = end - start;
+    let bytes = this.#bytes;
+    let at = this.#used;
+    if (at + length > bytes.length) {
+      bytes = this.#bytes = new Uint8Array(this.#size);
+      at = 0;
+    }
+    if (length <= 64) {
+      for (let i = 0; i < length; i++) bytes[at + i] = chunk[start + i];
+    } else {
+      bytes.set(chunk.subarray(start, end), at);
+    }
+    this.#used = at + length;
+    this.at = at;
+    return bytes;
+  }
+
+  /** Where the last `copy()` put its bytes. */
+  at = 0;
+}
+
+/** Runs up to SMALL_RUN octets go to the small slab, runs of larger frames up to LARGE_RUN to the large one. */
+const SMALL_RUN = 1024;
+const LARGE_RUN = 16 * 1024;
+const smallSlab = new Slab(8 * 1024);
+const largeSlab = new Slab(64 * 1024);
 
 /** Frames up to this size are reassembled in a buffer of their declared size at once. */
 const EAGER_LIMIT = 1 << 20;
@@ -81,8 +132,11 @@ export class FrameDecoder implements FrameReader {
   #errorCode: ViolationCode = "EPROTO";
   // Whether views of the current chunk were handed out or kept.
   #retains = false;
-  // The copy of a run of frames of the current chunk, [runStart, runEnd), and its runSize().
-  #run: Uint8Array = EMPTY_BYTES;
+  // The copy of a run of frames of the current chunk, [runStart, runEnd), and its runSize():
+  // Its bytes are in #runBuffer (a slab's, or the run's own copy's) from
+  // #runBase + runStart: a frame at chunk offset pos is at #runBase + pos there.
+  #runBuffer: ArrayBuffer = EMPTY_BYTES.buffer as ArrayBuffer;
+  #runBase = 0;
   #runStart = 0;
   #runEnd = 0;
   #runClass = 0;
@@ -167,7 +221,7 @@ export class FrameDecoder implements FrameReader {
   #usedUp(): number {
     this.#chunk = EMPTY_BYTES;
     this.#pos = 0;
-    this.#run = EMPTY_BYTES;
+    this.#runBuffer = EMPTY_BYTES.buffer as ArrayBuffer;
     this.#runClass = 0;
     this.#body = EMPTY_BYTES;
     return NEED_MORE;
@@ -230,8 +284,8 @@ export class FrameDecoder implements FrameReader {
     if (cls !== this.#runClass || pos < this.#runStart || pos + size > this.#runEnd) {
       this.#copyRun(chunk, pos, pos + size, cls);
     }
-    const at = pos - this.#runStart;
-    this.#body = this.#run.subarray(at, at + size);
+    // A constructed view: cheaper than subarray(), which looks up a species constructor.
+    this.#body = new Uint8Array(this.#runBuffer, this.#runBase + pos, size);
     return FRAME;
   }
 
@@ -259,7 +313,20 @@ export class FrameDecoder implements FrameReader {
       if (next > end || next > limit || size > this.#maxFrame || runSize(size) !== cls) break;
       runEnd = next;
     }
-    this.#run = chunk.slice(pos, runEnd);
+    const length = runEnd - pos;
+    let run: Uint8Array;
+    let at = 0;
+    if (length <= SMALL_RUN) {
+      run = smallSlab.copy(chunk, pos, runEnd);
+      at = smallSlab.at;
+    } else if (length <= LARGE_RUN && cls === VIEW_LIMIT) {
+      run = largeSlab.copy(chunk, pos, runEnd);
+      at = largeSlab.at;
+    } else {
+      run = chunk.slice(pos, runEnd);
+    }
+    this.#runBuffer = run.buffer as ArrayBuffer;
+    this.#runBase = run.byteOffset + at - pos;
     this.#runStart = pos;
     this.#runEnd = runEnd;
     this.#runClass = cls;

@@ -110,11 +110,45 @@ Deno.test("FrameDecoder shares one copy among a run of small frames and retains 
   }
   assert.equal(buffers.size, 1, "3000 octets fit one 8 KiB run");
   assert.equal(decoder.retainsChunk, false);
-  // A small frame followed by a large one is copied alone: keeping it costs its size.
+  // A small frame followed by a large one is copied alone, into the shared
+  // slab: keeping it pins 8 KiB at most, never the chunk or the large frame.
   const alone = new FrameDecoder(Infinity);
-  alone.feed(concat(wire(0, new Uint8Array(10)), wire(0, new Uint8Array(200_000))), 0);
+  const mixed = concat(wire(0, new Uint8Array(10)), wire(0, new Uint8Array(200_000)));
+  alone.feed(mixed, 0);
   assert.equal(alone.next(), FRAME);
-  assert.equal(alone.body.buffer.byteLength, 10);
+  assert.notEqual(alone.body.buffer, mixed.buffer);
+  assert.ok(alone.body.buffer.byteLength <= 8192);
+});
+
+Deno.test("FrameDecoder copies short runs of successive chunks into one slab and never overwrites them", () => {
+  const decoder = new FrameDecoder(Infinity);
+  const chunk = new Uint8Array(2 + 16);
+  const kept: Uint8Array[] = [];
+  for (let i = 0; i < 1000; i++) {
+    // The caller reuses its read buffer, as the socket layer does.
+    chunk.set(wire(0, new Uint8Array(16).fill(i & 0xff)));
+    decoder.feed(chunk, 0);
+    assert.equal(decoder.next(), FRAME);
+    kept.push(decoder.body);
+    assert.equal(decoder.next(), NEED_MORE);
+    assert.equal(decoder.retainsChunk, false);
+  }
+  for (let i = 0; i < 1000; i++) assert.deepEqual(kept[i], new Uint8Array(16).fill(i & 0xff));
+  const slabs = new Set(kept.map((f) => f.buffer));
+  assert.ok(slabs.size <= 4, `${slabs.size} buffers for 1000 frames of 16 octets`);
+  for (const b of slabs) assert.ok(b.byteLength <= 8192);
+  // Frames over 256 octets (up to 16 KiB a run) share 64 KiB slabs, the bound of their run.
+  const big = new Uint8Array(9 + 4096);
+  const bigKept: Uint8Array[] = [];
+  for (let i = 0; i < 40; i++) {
+    big.set(wire(0, new Uint8Array(4096).fill(i)));
+    decoder.feed(big, 0);
+    assert.equal(decoder.next(), FRAME);
+    bigKept.push(decoder.body);
+  }
+  for (let i = 0; i < 40; i++) assert.deepEqual(bigKept[i], new Uint8Array(4096).fill(i));
+  for (const f of bigKept) assert.ok(f.buffer.byteLength <= runSize(4096));
+  assert.ok(new Set(bigKept.map((f) => f.buffer)).size <= 3);
 });
 
 Deno.test("FrameDecoder copies a chunk fed again afresh: a run never outlives its chunk", () => {

@@ -129,8 +129,11 @@ export class OutputBuffer implements FrameWriter {
     this.#batchStart = this.#used;
     if (this.#chunk.length > KEEP_SIZE) this.#release(inChunk, batch);
     if (this.#queue.length === 0) return NO_OUTPUT;
-    const out = this.#queue;
-    this.#queue = [];
+    // An exact-size copy; the queue is emptied by pops, which keep its storage
+    // (a fresh array regrew it per batch: ~180 octets a write).
+    const q = this.#queue;
+    const out = q.slice();
+    while (q.length > 0) q.pop();
     this.#queued = 0;
     return out;
   }

@@ -274,6 +274,17 @@ const PARTNER: Readonly<Record<SocketType, SocketType>> = {
   STREAM: "STREAM",
 };
 
+/**
+ * The frames gathered in `parts` as a message of its exact length, leaving
+ * `parts` empty with its capacity kept: `length = 0` would free the array's
+ * storage, and regrowing it costs ~150 octets a message (pop only trims).
+ */
+function takeParts(parts: Uint8Array[]): Uint8Array[] {
+  const message = parts.slice();
+  while (parts.length > 0) parts.pop();
+  return message;
+}
+
 function checkTime(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !(value >= 0) || value === Infinity) {
@@ -1037,12 +1048,18 @@ export class Session implements ProtocolEngine {
       const flags = decoder.flags;
       if ((flags & FLAG_COMMAND) === 0 && this.#plainData) {
         const body = decoder.body;
-        parts.push(body);
         if ((flags & FLAG_MORE) === 0) {
-          this.#deliver(parts);
-          parts = [];
-          this.#partsSize = 0;
-        } else if ((this.#partsSize += body.length + 2) > this.#maxMessageSize) {
+          if (parts.length === 0) {
+            this.#deliver([body]);
+          } else {
+            parts.push(body);
+            this.#deliver(takeParts(parts));
+            this.#partsSize = 0;
+          }
+          continue;
+        }
+        parts.push(body);
+        if ((this.#partsSize += body.length + 2) > this.#maxMessageSize) {
           this.#parts = parts;
           this.#fail("protocol", "EMSGSIZE", "Multipart message larger than maxMessageSize");
           return;
@@ -1077,8 +1094,7 @@ export class Session implements ProtocolEngine {
       if ((flags & FLAG_COMMAND) === 0) {
         this.#parts.push(body);
         if ((flags & FLAG_MORE) === 0) {
-          this.#deliver(this.#parts);
-          this.#parts = [];
+          this.#deliver(takeParts(this.#parts));
           this.#partsSize = 0;
         } else if ((this.#partsSize += body.length + 2) > this.#maxMessageSize) {
           this.#fail("protocol", "EMSGSIZE", "Multipart message larger than maxMessageSize");

@@ -732,7 +732,10 @@ export class Pipe {
         i++;
       }
       if (i === out.length) {
-        out.length = 0;
+        // Emptied by pops while short: `length = 0` frees the array's storage,
+        // and regrowing it costs ~150 octets a flush (a round trip has two).
+        if (i <= 64) { while (out.length > 0) out.pop(); }
+        else out.length = 0;
         this.#outHead = 0;
       } else {
         this.#outHead = i;

@@ -17,13 +17,21 @@ import { BasePattern } from "./_pattern.ts";
 import type { SocketOptions } from "./options.ts";
 import { Socket } from "./socket.ts";
 
+/** Index of the first empty frame (the envelope's delimiter), or -1. */
+function delimiter(frames: Message): number {
+  for (let i = 0; i < frames.length; i++) if (frames[i].length === 0) return i;
+  return -1;
+}
+
 class RepPattern extends BasePattern {
   #state: "idle" | "receiving" | "replying" = "idle";
   #replyTo: Pipe | undefined;
-  #envelope: Message = [];
+  /** The request being answered: its frames up to `#envelopeEnd` are the reply's envelope. */
+  #request: Message | undefined;
+  #envelopeEnd = 0;
 
   override message(pipe: Pipe, frames: Message): void {
-    const d = frames.findIndex((f) => f.length === 0);
+    const d = delimiter(frames);
     if (d < 0 || d === frames.length - 1) return; // no delimiter, or no body
     pipe.inbox!.push(frames);
   }
@@ -42,11 +50,14 @@ class RepPattern extends BasePattern {
   override tryReceive(): Message | undefined {
     const frames = this.core.inbox.shift();
     if (frames === undefined) return undefined;
-    const d = frames.findIndex((f) => f.length === 0);
-    this.#envelope = frames.slice(0, d + 1);
+    const end = delimiter(frames) + 1;
+    // The request is kept whole (not split into envelope and body arrays): the
+    // reply copies its envelope frames from it, one array per round trip less.
+    this.#request = frames;
+    this.#envelopeEnd = end;
     this.#replyTo = this.core.inbox.lastKey;
     this.#state = "replying";
-    return frames.slice(d + 1);
+    return end === frames.length - 1 ? [frames[end]] : frames.slice(end);
   }
 
   override prepareSend(frames: Message): Message {
@@ -55,8 +66,13 @@ class RepPattern extends BasePattern {
       throw new ZmqError("EFSM", "A REP socket must receive a request before replying");
     }
     this.#state = "idle";
-    const out = [...this.#envelope, ...frames];
-    this.#envelope = [];
+    const request = this.#request!;
+    const end = this.#envelopeEnd;
+    this.#request = undefined;
+    const n = frames.length;
+    const out = new Array<Uint8Array>(end + n);
+    for (let i = 0; i < end; i++) out[i] = request[i];
+    for (let i = 0; i < n; i++) out[end + i] = frames[i];
     return out;
   }
 

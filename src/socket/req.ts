@@ -19,6 +19,25 @@ import { Socket } from "./socket.ts";
 
 const EMPTY = new Uint8Array(0);
 
+/** The load balancer's filter: one function, not a closure per send. */
+const hasRoom = (p: Pipe) => p.hasRoom();
+
+/**
+ * The request on the wire: `[id?, delimiter, ...frames]`, built as one array
+ * of its final length (a spread builds it through the iterator protocol and
+ * may grow it): a REQ round trip's allocations are its tail latency.
+ */
+function withEnvelope(id: Uint8Array | undefined, frames: Message): Message {
+  const n = frames.length;
+  if (n === 1) return id === undefined ? [EMPTY, frames[0]] : [id, EMPTY, frames[0]];
+  const head = id === undefined ? 1 : 2;
+  const out = new Array<Uint8Array>(head + n);
+  if (id !== undefined) out[0] = id;
+  out[head - 1] = EMPTY;
+  for (let i = 0; i < n; i++) out[head + i] = frames[i];
+  return out;
+}
+
 class ReqPattern extends BasePattern {
   readonly #relaxed: boolean;
   readonly #correlate: boolean;
@@ -46,15 +65,19 @@ class ReqPattern extends BasePattern {
     this.#waiting = true;
     this.#target = undefined;
     this.#reply = undefined;
-    if (!this.#correlate) return [EMPTY, ...frames];
+    if (!this.#correlate) return withEnvelope(undefined, frames);
     this.#requestId = (this.#requestId + 1) >>> 0;
     const id = new Uint8Array(4);
-    new DataView(id.buffer).setUint32(0, this.#requestId);
-    return [id, EMPTY, ...frames];
+    const n = this.#requestId;
+    id[0] = n >>> 24;
+    id[1] = (n >>> 16) & 0xff;
+    id[2] = (n >>> 8) & 0xff;
+    id[3] = n & 0xff;
+    return withEnvelope(id, frames);
   }
 
   override trySend(frames: Message): boolean {
-    const pipe = this.peers.next((p) => p.hasRoom());
+    const pipe = this.peers.next(hasRoom);
     if (pipe === undefined) return false;
     this.#target = pipe;
     pipe.enqueue(frames);
@@ -72,7 +95,7 @@ class ReqPattern extends BasePattern {
       const id = frames[0];
       if (
         id === undefined || id.length !== 4 ||
-        new DataView(id.buffer, id.byteOffset, 4).getUint32(0) !== this.#requestId
+        ((id[0] << 24) | (id[1] << 16) | (id[2] << 8) | id[3]) >>> 0 !== this.#requestId
       ) return;
       i = 1;
     }

@@ -58,7 +58,8 @@ export class FairQueueSource<K, T> {
       items[(this.#head + this.#count) & (capacity - 1)] = item;
     }
     this.#count++;
-    this.#bytes += this.#queue.weigh(item);
+    const weigh = this.#queue.weighItem;
+    if (weigh !== undefined) this.#bytes += weigh(item);
     if (!this.active && !this.removed) this.#queue._activate(this);
   }
 
@@ -78,7 +79,8 @@ export class FairQueueSource<K, T> {
     const head = this.#head;
     const item = items[head] as T;
     items[head] = undefined;
-    this.#bytes -= this.#queue.weigh(item);
+    const weigh = this.#queue.weighItem;
+    if (weigh !== undefined) this.#bytes -= weigh(item);
     if (--this.#count === 0) {
       this.#head = 0;
       if (items.length > KEEP_CAPACITY) this.#items = [];
@@ -103,10 +105,13 @@ export class FairQueue<K, T> {
   #ring: FairQueueSource<K, T>[] = [];
   /** The size of an item in bytes, for {@linkcode FairQueueSource.bytes}. */
   readonly weigh: (item: T) => number;
+  /** The weigh function given, or `undefined`: then no call per item (the common case). */
+  readonly weighItem: ((item: T) => number) | undefined;
 
   /** @param weigh The size of an item in bytes; by default every item weighs 0. */
-  constructor(weigh: (item: T) => number = () => 0) {
-    this.weigh = weigh;
+  constructor(weigh?: (item: T) => number) {
+    this.weighItem = weigh;
+    this.weigh = weigh ?? (() => 0);
   }
 
   /** The key of the source the last {@linkcode shift} took from. */
@@ -161,7 +166,9 @@ export class FairQueue<K, T> {
 
   /** Whether any source has an item. */
   get empty(): boolean {
-    for (const s of this.#ring) if (s.size > 0) return false;
+    // Indexed: a for-of iterator is an allocation, and this runs per enqueue.
+    const ring = this.#ring;
+    for (let i = 0; i < ring.length; i++) if (ring[i].size > 0) return false;
     return true;
   }
 }

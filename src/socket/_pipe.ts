@@ -65,11 +65,16 @@ export interface PipeEnd {
  * and double while they fill the chunk.
  */
 const CHUNK = 256 * 1024;
-const FIRST_READ = 4 * 1024;
+/**
+ * libzmq's read batch: a 4 KiB message with its header (4105 B and more)
+ * fits, so a 4 KiB request/reply flow reads each message at once into the
+ * pipe's own buffer instead of splitting it and allocating an 8 KiB one.
+ */
+const FIRST_READ = 8 * 1024;
 /**
  * The read that waits on a peer whose last read was tiny: an idle connection
  * then pins TINY_READ bytes in its pending read, not FIRST_READ (a thousand
- * idle peers: 0.25 MiB, not 4). A burst after it costs one extra read.
+ * idle peers: 0.25 MiB, not 8). A burst after it costs one extra read.
  */
 const TINY_READ = 256;
 /** No read buffer (before the first read, or let go). */

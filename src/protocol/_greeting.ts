@@ -62,8 +62,23 @@ export function checkGreeting(greeting: Uint8Array, from: number, to: number): s
   return undefined;
 }
 
+const KNOWN_MECHANISMS = ["NULL", "PLAIN", "CURVE"];
+
+function isMechanism(greeting: Uint8Array, name: string): boolean {
+  for (let i = 0; i < MECHANISM_SIZE; i++) {
+    const c = i < name.length ? name.charCodeAt(i) : 0;
+    if (greeting[MECHANISM_OFFSET + i] !== c) return false;
+    if (c === 0) return true;
+  }
+  return true;
+}
+
 /** Reads the NUL-padded mechanism name from a complete greeting. */
 export function greetingMechanism(greeting: Uint8Array): string {
+  // The standard names come back as the same strings, not a new one per connection.
+  for (const known of KNOWN_MECHANISMS) {
+    if (isMechanism(greeting, known)) return known;
+  }
   let name = "";
   for (let i = MECHANISM_OFFSET; i < MECHANISM_OFFSET + MECHANISM_SIZE; i++) {
     const c = greeting[i];

@@ -7,7 +7,21 @@
  * @module
  */
 
-import { ProtocolViolation } from "./_wire.ts";
+import { latin1, ProtocolViolation } from "./_wire.ts";
+
+/** Names every handshake carries: decoded to these strings without building new ones. */
+const KNOWN_NAMES = ["Socket-Type", "Identity", "Resource", "User-Id"];
+
+function knownName(bytes: Uint8Array, start: number, length: number): string | undefined {
+  outer: for (const name of KNOWN_NAMES) {
+    if (name.length !== length) continue;
+    for (let i = 0; i < length; i++) {
+      if (bytes[start + i] !== name.charCodeAt(i)) continue outer;
+    }
+    return name;
+  }
+  return undefined;
+}
 
 function isNameChar(c: number): boolean {
   return (c >= 0x41 && c <= 0x5a) || // A-Z
@@ -51,13 +65,15 @@ export function encodeMetadata(
 }
 
 /**
- * Decodes metadata. Values are copied, so the map never pins the receive
- * buffer.
+ * Decodes metadata. Values are copied (views of one copy of `bytes`), so
+ * the map never pins the receive buffer.
  *
  * @throws {ProtocolViolation} On a truncated or malformed property.
  */
 export function decodeMetadata(bytes: Uint8Array): Map<string, Uint8Array> {
   const properties = new Map<string, Uint8Array>();
+  // Values are views of one copy: one buffer per peer, not one per property.
+  let copy: Uint8Array | undefined;
   let p = 0;
   while (p < bytes.length) {
     const nameLength = bytes[p++];
@@ -65,14 +81,12 @@ export function decodeMetadata(bytes: Uint8Array): Map<string, Uint8Array> {
     if (p + nameLength > bytes.length) {
       throw new ProtocolViolation("Malformed metadata: truncated property name");
     }
-    let name = "";
     for (let i = 0; i < nameLength; i++) {
-      const c = bytes[p + i];
-      if (!isNameChar(c)) {
+      if (!isNameChar(bytes[p + i])) {
         throw new ProtocolViolation("Malformed metadata: invalid character in property name");
       }
-      name += String.fromCharCode(c);
     }
+    const name = knownName(bytes, p, nameLength) ?? latin1(bytes.subarray(p, p + nameLength));
     p += nameLength;
     if (p + 4 > bytes.length) {
       throw new ProtocolViolation("Malformed metadata: truncated property value length");
@@ -83,7 +97,7 @@ export function decodeMetadata(bytes: Uint8Array): Map<string, Uint8Array> {
     if (valueLength > bytes.length - p) {
       throw new ProtocolViolation("Malformed metadata: truncated property value");
     }
-    properties.set(name, bytes.slice(p, p + valueLength));
+    properties.set(name, (copy ??= bytes.slice()).subarray(p, p + valueLength));
     p += valueLength;
   }
   return properties;

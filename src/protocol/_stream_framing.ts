@@ -19,6 +19,25 @@ import {
 import { OutputBuffer } from "./_output_buffer.ts";
 import { GREETING_SIZE, ProtocolViolation } from "./_wire.ts";
 
+/** The greeting buffer once the greeting is in. */
+const DONE = new Uint8Array(0);
+
+/**
+ * Our greetings, by mechanism and role: every connection of a socket sends
+ * the same 64 octets (copied into the output), so each is encoded once.
+ */
+const greetings = new Map<string, [Uint8Array | undefined, Uint8Array | undefined]>();
+
+function ourGreeting(mechanism: string, asServer: boolean): Uint8Array {
+  let pair = greetings.get(mechanism);
+  if (pair === undefined) {
+    pair = [undefined, undefined];
+    // Names are 1 to 20 checked characters: few, but bound the map anyway.
+    if (greetings.size < 16) greetings.set(mechanism, pair);
+  }
+  return pair[asServer ? 1 : 0] ??= encodeGreeting(mechanism, asServer);
+}
+
 /** Greeting plus ZMTP frames on a byte stream. */
 export class StreamFraming implements Framing {
   readonly kind = "stream";
@@ -40,7 +59,7 @@ export class StreamFraming implements Framing {
   }
 
   start(mechanism: string, asServer: boolean): void {
-    this.writer.writeRaw(encodeGreeting(mechanism, asServer));
+    this.writer.writeRaw(ourGreeting(mechanism, asServer));
   }
 
   receiveGreeting(input: Uint8Array, start: number): number {
@@ -58,6 +77,8 @@ export class StreamFraming implements Framing {
         minorVersion: greetingMinorVersion(received),
         asServer: received[AS_SERVER_OFFSET] !== 0,
       };
+      // Not needed again: an idle connection keeps no greeting buffer.
+      this.#received = DONE;
     }
     return take;
   }

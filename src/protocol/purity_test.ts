@@ -8,6 +8,7 @@ import framing from "./_framing.ts" with { type: "text" };
 import greeting from "./_greeting.ts" with { type: "text" };
 import messageFraming from "./_message_framing.ts" with { type: "text" };
 import metadata from "./_metadata.ts" with { type: "text" };
+import ownMetadata from "./_own_metadata.ts" with { type: "text" };
 import outputBuffer from "./_output_buffer.ts" with { type: "text" };
 import streamFraming from "./_stream_framing.ts" with { type: "text" };
 import wire from "./_wire.ts" with { type: "text" };
@@ -32,6 +33,7 @@ const KNOWN: Record<string, string> = {
   "_message_framing.ts": messageFraming,
   "_metadata.ts": metadata,
   "_output_buffer.ts": outputBuffer,
+  "_own_metadata.ts": ownMetadata,
   "_stream_framing.ts": streamFraming,
   "_wire.ts": wire,
   "_zap.ts": zap,

@@ -31,7 +31,8 @@
 import { BROKEN, FRAME, type FrameReader, type FrameWriter, type Framing } from "./_framing.ts";
 import { isValidMechanismName } from "./_greeting.ts";
 import { MessageFraming } from "./_message_framing.ts";
-import { decodeMetadata, encodeMetadata, getProperty, isValidPropertyName } from "./_metadata.ts";
+import { decodeMetadata, getProperty } from "./_metadata.ts";
+import { ownMetadata } from "./_own_metadata.ts";
 import { StreamFraming } from "./_stream_framing.ts";
 import {
   ascii,
@@ -42,7 +43,6 @@ import {
   FLAG_MORE,
   latin1,
   ProtocolViolation,
-  utf8,
 } from "./_wire.ts";
 import type {
   FrameCodec,
@@ -246,6 +246,8 @@ const ERROR = ascii("\x05ERROR");
 const SUBSCRIBE_PREFIX = Uint8Array.of(1);
 const CANCEL_PREFIX = Uint8Array.of(0);
 const MAX_PING_CONTEXT = 16;
+/** The data of a PING without a TTL (and without context). */
+const NO_TTL = new Uint8Array(2);
 /** Unwritten output above which PINGs go unanswered. */
 const PONG_BACKLOG = 1024 * 1024;
 const MAX_TTL = 0xffff * 100 + 99;
@@ -300,11 +302,21 @@ function checkTime(name: string, value: number | undefined, fallback: number): n
  * @throws {RangeError} Unless the name is 1 to 255 printable ASCII characters.
  */
 function commandPrefix(name: string): Uint8Array {
+  const known = PREFIXES.get(name);
+  if (known !== undefined) return known;
   if (!/^[\x21-\x7e]{1,255}$/.test(name)) {
     throw new RangeError(`A command name is 1 to 255 printable ASCII characters, got ${name}`);
   }
   return ascii(String.fromCharCode(name.length) + name);
 }
+
+/** The handshake's commands, made once: every connection sends some of them. */
+const PREFIXES: ReadonlyMap<string, Uint8Array> = new Map(
+  ["READY", "HELLO", "WELCOME", "INITIATE", "ERROR"].map((name) => [
+    name,
+    ascii(String.fromCharCode(name.length) + name),
+  ]),
+);
 
 /**
  * One ZMTP connection's protocol state, from greeting to close.
@@ -399,7 +411,7 @@ export class Session implements ProtocolEngine {
     }
     this.#socketType = socketType;
     this.#mechanism = mechanism;
-    this.#metadata = Session.#encodeOwnMetadata(socketType, options);
+    this.#metadata = ownMetadata(socketType, options.routingId, options.properties);
 
     const max = options.maxMessageSize;
     if (max !== undefined && (typeof max !== "number" || Number.isNaN(max))) {
@@ -434,7 +446,10 @@ export class Session implements ProtocolEngine {
       throw new RangeError(`Option heartbeatTimeToLive must be at most ${MAX_TTL}, got ${ttl}`);
     }
     const deciseconds = Math.floor(ttl / 100);
-    this.#pingData = Uint8Array.of(deciseconds >>> 8, deciseconds & 0xff);
+    // Only read (copied into the output): peers without a TTL share one.
+    this.#pingData = deciseconds === 0
+      ? NO_TTL
+      : Uint8Array.of(deciseconds >>> 8, deciseconds & 0xff);
 
     this.#host = {
       socketType,
@@ -460,29 +475,6 @@ export class Session implements ProtocolEngine {
     } else {
       this.#apply(this.#mechanism.start(this.#host), now);
     }
-  }
-
-  static #encodeOwnMetadata(socketType: SocketType, options: SessionOptions): Uint8Array {
-    const properties: [string, Uint8Array][] = [["Socket-Type", ascii(socketType)]];
-    const routingId = options.routingId;
-    if (routingId !== undefined && routingId.length > 255) {
-      throw new RangeError(`Option routingId must be at most 255 octets, got ${routingId.length}`);
-    }
-    if (
-      routingId !== undefined || socketType === "REQ" || socketType === "DEALER" ||
-      socketType === "ROUTER"
-    ) {
-      properties.push(["Identity", routingId ?? new Uint8Array(0)]);
-    }
-    for (const [name, value] of Object.entries(options.properties ?? {})) {
-      if (!isValidPropertyName(name)) throw new TypeError(`Invalid property name: ${name}`);
-      const lower = name.toLowerCase();
-      if (lower === "socket-type" || lower === "identity") {
-        throw new TypeError(`Property ${name} is set by the session`);
-      }
-      properties.push([name, typeof value === "string" ? utf8(value) : value]);
-    }
-    return encodeMetadata(properties);
   }
 
   /**

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { Deadline } from "./_deadlines.ts";
 import { macrotask } from "./_macrotask.ts";
 import { ZmqError } from "../errors.ts";
 import { Session } from "../protocol/session.ts";
@@ -167,8 +168,8 @@ export class Pipe {
   #flushQueued = false;
   #closed = false;
   #paused: (() => void) | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #timerAt = Infinity;
+  /** The session's next timeout, on the timer all pipes share; made at the first connection. */
+  #deadline: Deadline | undefined;
   #end: ((end: PipeEnd) => void) | undefined;
   #drained: (() => void) | undefined;
   // True while the session decodes: a nested checkInbound() leaves it to the running loop.
@@ -475,9 +476,7 @@ export class Pipe {
     this.#session = undefined;
     this.peer = undefined;
     this.#writing = false;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
+    this.#deadline?.set(Infinity);
     if (last.length === 0) conn.close();
     else closeAfter(conn, last);
     const resume = this.#paused;
@@ -772,22 +771,18 @@ export class Pipe {
     const session = this.#session;
     if (session === undefined) return;
     const at = session.nextTimeout();
-    if (at === this.#timerAt) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = at;
-    if (at === Infinity) return;
-    const delay = Math.max(0, Math.ceil(at - performance.now()));
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerAt = Infinity;
-      if (this.#session !== session) return;
-      session.tick(performance.now());
-      this.#handleEvents(session);
-      this.#flush();
-      this.#armTimer();
-    }, delay);
+    (this.#deadline ??= new Deadline(this.#onDeadline)).set(at);
   }
+
+  /** The session's timeout came: one function for the pipe's life. */
+  #onDeadline = (): void => {
+    const session = this.#session;
+    if (session === undefined) return;
+    session.tick(performance.now());
+    this.#handleEvents(session);
+    this.#flush();
+    this.#armTimer();
+  };
 }
 
 /** How long a last ERROR command may take to leave before the connection closes anyway. */

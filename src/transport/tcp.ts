@@ -136,7 +136,17 @@ function wrap(conn: Deno.TcpConn): StreamConnection {
   const remote = conn.remoteAddr;
   return new StreamConnection(
     conn,
-    formatTcp({ transport: "tcp", host: local.hostname, port: local.port }),
+    localEndpoint(local.hostname, local.port),
     formatTcp({ transport: "tcp", host: remote.hostname, port: remote.port }),
   );
+}
+
+// Accepted connections share their listener's local address: one string for all of them.
+let lastLocal = { host: "", port: -1, text: "" };
+
+function localEndpoint(host: string, port: number): string {
+  if (host !== lastLocal.host || port !== lastLocal.port) {
+    lastLocal = { host, port, text: formatTcp({ transport: "tcp", host, port }) };
+  }
+  return lastLocal.text;
 }

@@ -20,6 +20,7 @@ import type { Connection } from "../src/transport/types.ts";
 import { CorruptRing, RingView } from "./_shm_ring.ts";
 import { releaseShm } from "./_shm_library.ts";
 import type { ShmSymbols } from "./_symbols.ts";
+import { WriteChain } from "../src/transport/_write_chain.ts";
 
 const BELL = new Uint8Array([1]);
 
@@ -85,7 +86,7 @@ export class ShmConnection implements Connection, Disposable {
   #tick!: Promise<void>;
   #wake!: () => void;
   /** The write in progress, so concurrent writes keep their order. */
-  #writing: Promise<void> | null = null;
+  readonly #writes = new WriteChain();
   /** A doorbell byte is being written; at most one is, whatever the peer does. */
   #ringing = false;
   /** A wake-up was asked for while one was being written: write another after it. */
@@ -153,25 +154,15 @@ export class ShmConnection implements Connection, Disposable {
       return Promise.reject(new ZmqError("ECONNRESET", "Write on a closed shm connection"));
     }
     const at = { index: 0, offset: 0 };
-    let result: Promise<void>;
-    if (this.#writing === null) {
+    if (this.#writes.idle) {
       // Fast path: everything fits now, no promise at all beyond the result.
       try {
         if (this.#put(buffers, at)) return Promise.resolve();
       } catch (err) {
         return Promise.reject(err);
       }
-      result = this.#writeSlow(buffers, at);
-    } else {
-      const next = () => this.#writeSlow(buffers, at);
-      result = this.#writing.then(next, next);
     }
-    const tracked: Promise<void> = result.finally(() => {
-      if (this.#writing === tracked) this.#writing = null;
-    });
-    tracked.catch(() => {}); // the caller gets `result`'s rejection; this copy only tracks order
-    this.#writing = tracked;
-    return result;
+    return this.#writes.chain(() => this.#writeSlow(buffers, at));
   }
 
   async #writeSlow(

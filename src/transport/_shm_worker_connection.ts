@@ -29,6 +29,7 @@
 import { ZmqError } from "../errors.ts";
 import { CorruptRing, RingView } from "./_shm_ring.ts";
 import type { Connection } from "./types.ts";
+import { WriteChain } from "./_write_chain.ts";
 
 /** Control block words (Int32Array indices). */
 export const STATE = 0;
@@ -84,7 +85,7 @@ export class ShmWorkerConnection implements Connection, Disposable {
   #closed = false;
   #peerGone = false;
   /** The write in progress, so concurrent writes keep their order. */
-  #writing: Promise<void> | null = null;
+  readonly #writes = new WriteChain();
   /** The other end when it lives in this isolate (then wakes are direct calls). */
   #peer: ShmWorkerConnection | undefined;
   /** Our sleepers' local wakers: a sleep settles on these or on the peer's `Atomics.notify`. */
@@ -194,24 +195,15 @@ export class ShmWorkerConnection implements Connection, Disposable {
       return Promise.reject(new ZmqError("ECONNRESET", "Write on a closed shm connection"));
     }
     const at = { index: 0, offset: 0 };
-    let result: Promise<void>;
-    if (this.#writing === null) {
+    if (this.#writes.idle) {
+      // Fast path: everything fits now, no promise at all beyond the result.
       try {
         if (this.#put(buffers, at)) return Promise.resolve();
       } catch (err) {
         return Promise.reject(err);
       }
-      result = this.#writeSlow(buffers, at);
-    } else {
-      const next = () => this.#writeSlow(buffers, at);
-      result = this.#writing.then(next, next);
     }
-    const tracked: Promise<void> = result.finally(() => {
-      if (this.#writing === tracked) this.#writing = null;
-    });
-    tracked.catch(() => {}); // the caller gets `result`'s rejection; this copy only tracks order
-    this.#writing = tracked;
-    return result;
+    return this.#writes.chain(() => this.#writeSlow(buffers, at));
   }
 
   async #writeSlow(

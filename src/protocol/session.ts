@@ -276,14 +276,20 @@ const PARTNER: Readonly<Record<SocketType, SocketType>> = {
   STREAM: "STREAM",
 };
 
+/** Frames per message up to which the parts array keeps its storage. */
+const KEEP_PARTS = 16;
+
 /**
  * The frames gathered in `parts` as a message of its exact length, leaving
  * `parts` empty with its capacity kept: `length = 0` would free the array's
  * storage, and regrowing it costs ~150 octets a message (pop only trims).
+ * A message of many frames lets the storage go: a peer's one huge multipart
+ * message must not leave its connection holding that capacity for good.
  */
 function takeParts(parts: Uint8Array[]): Uint8Array[] {
   const message = parts.slice();
-  while (parts.length > 0) parts.pop();
+  if (parts.length > KEEP_PARTS) parts.length = 0;
+  else while (parts.length > 0) parts.pop();
   return message;
 }
 

@@ -15,7 +15,7 @@ import { fmtSize } from "../_runner/summary.ts";
 import type { Scenario } from "../_runner/types.ts";
 import { IDIOM_ROWS } from "../_idioms.ts";
 import { receiverRate, THROUGHPUT } from "./_measure.ts";
-import { THR_PRIOR, thrId } from "./thr.ts";
+import { pushPullPlan, THR_PRIOR, thrId } from "./thr.ts";
 
 /** Sizes and transports of the idiom rows (issue 10 also sets targets at 4 KiB, 64 KiB and ipc). */
 const SIZES = [16, 256];
@@ -51,22 +51,7 @@ export function idiomScenarios(): Scenario[] {
                   holds: true,
                 },
               ]
-              : [
-                {
-                  role: "receiver",
-                  impl: "self",
-                  args: ["pull_recv", `@${ep}`, `${count}`],
-                  order: 1,
-                  holds: false,
-                },
-                {
-                  role: "sender",
-                  impl: "self",
-                  args: ["push_send", `>${ep}`, `${count}`, `${size}`],
-                  order: 2,
-                  holds: true,
-                },
-              ],
+              : pushPullPlan(ep, count, size),
           measure: receiverRate,
           metrics: THROUGHPUT,
           prior: THR_PRIOR[size],

@@ -9,7 +9,7 @@
 
 import { DEFAULT_IMPLS, type Impl, WITH_NATIVE } from "../_runner/impls.ts";
 import { fmtSize } from "../_runner/summary.ts";
-import type { Scenario } from "../_runner/types.ts";
+import type { ProcSpec, Scenario } from "../_runner/types.ts";
 import { receiverRate, THROUGHPUT } from "./_measure.ts";
 
 /** Message sizes of the throughput rows. */
@@ -26,6 +26,26 @@ export const THR_PRIOR: Record<number, Record<Impl, number>> = {
 /** The id of the plain PUSH→PULL row of `transport` and `size` (idiom rows refer to it). */
 export const thrId = (transport: string, size: number): string => `thr-${transport}-${size}`;
 
+/** A PULL receiver bound at `ep` and a PUSH sender of `count` messages of `size` bytes. */
+export function pushPullPlan(ep: string, count: number, size: number): ProcSpec[] {
+  return [
+    {
+      role: "receiver",
+      impl: "self",
+      args: ["pull_recv", `@${ep}`, `${count}`],
+      order: 1,
+      holds: false,
+    },
+    {
+      role: "sender",
+      impl: "self",
+      args: ["push_send", `>${ep}`, `${count}`, `${size}`],
+      order: 2,
+      holds: true,
+    },
+  ];
+}
+
 /** `thr-tcp-16` … `thr-ipc-65536`. */
 export function thrScenarios(): Scenario[] {
   const list: Scenario[] = [];
@@ -35,22 +55,7 @@ export function thrScenarios(): Scenario[] {
         id: thrId(transport, size),
         label: `PUSH→PULL ${transport} ${fmtSize(size)}`,
         transport,
-        plan: (ep, count) => [
-          {
-            role: "receiver",
-            impl: "self",
-            args: ["pull_recv", `@${ep}`, `${count}`],
-            order: 1,
-            holds: false,
-          },
-          {
-            role: "sender",
-            impl: "self",
-            args: ["push_send", `>${ep}`, `${count}`, `${size}`],
-            order: 2,
-            holds: true,
-          },
-        ],
+        plan: (ep, count) => pushPullPlan(ep, count, size),
         measure: receiverRate,
         metrics: THROUGHPUT,
         prior: THR_PRIOR[size],
